@@ -44,8 +44,8 @@ from pydicom.uid import (
 )
 
 __all__ = [
-    "CT_IMAGE_STORAGE",
     "CR_IMAGE_STORAGE",
+    "CT_IMAGE_STORAGE",
     "FAKE_DEMOGRAPHICS",
     "FAKE_GPS",
     "FAKE_PHI",
@@ -72,8 +72,8 @@ __all__ = [
     "make_secondary_capture_with_boxes",
     "make_us_cine",
     "make_us_cine_with_boxes",
-    "sop_instance_uid",
     "series_instance_uid",
+    "sop_instance_uid",
     "write_samples",
 ]
 
@@ -1443,11 +1443,11 @@ def write_samples(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
     def rel(path: pathlib.Path) -> str:
         return path.relative_to(root).as_posix()
 
-    ct_series, ct_count = SERIES_NUMBERS["CT"]
+    _, ct_count = SERIES_NUMBERS["CT"]
     for i in range(1, ct_count + 1):
         _write(pdir / "CT" / f"CT{i:06d}.dcm", _dicom_bytes(make_ct(0, instance=i)),
                written)
-    mr_series, mr_count = SERIES_NUMBERS["MR"]
+    _, mr_count = SERIES_NUMBERS["MR"]
     for i in range(1, mr_count + 1):
         _write(pdir / "MR" / f"IM{i:04d}", _dicom_bytes(make_mr(0, instance=i)),
                written)

@@ -1,0 +1,5 @@
+"""``python -m medscrub``."""
+
+from medscrub.cli.main import main
+
+raise SystemExit(main())

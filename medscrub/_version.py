@@ -1,0 +1,3 @@
+"""The medscrub version."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,54 @@
+"""The ``medscrub`` command: ``main(argv) -> exit code``.
+
+Exit codes: 0 every file clean, 1 some files failed or were quarantined,
+2 a usage, profile or recipe error (nothing was touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from medscrub._version import __version__
+from medscrub.cli import actions, redact
+from medscrub.errors import MedscrubError, ProfileError
+
+__all__ = ["main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-parser per command."""
+    parser = argparse.ArgumentParser(
+        prog="medscrub", description="De-identify medical images (DICOM) for sharing."
+    )
+    parser.add_argument("--version", action="version", version=f"medscrub {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (redact, actions):
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="medscrub: %(message)s",
+    )
+    try:
+        code: int = args.run(args)
+    except ProfileError as exc:
+        print(f"medscrub: error: {exc}", file=sys.stderr)
+        return 2
+    except MedscrubError as exc:
+        print(f"medscrub: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""Resolve, per tag, the action a profile asks for (PS3.15 Table E.1-1).
+
+The table's combined codes are narrowed to the choice that is always safe and
+keeps the object valid: X/Z -> Z, X/D, Z/D and X/Z/D -> D, X/Z/U* -> U. Where
+several selected options give a row an action, C (clean) wins over K (keep).
+
+Beyond the table, medscrub also removes whole curve (50xx) and overlay (60xx)
+groups, Icon Image Sequences, group lengths and public tags unknown to the
+data dictionary; recipe overrides come last and win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydicom.datadict import get_entry
+
+from medscrub._annex_e import PRIVATE_ROW, ROWS
+from medscrub.dicom._safe_private import SAFE_PRIVATE
+from medscrub.profile import Profile
+
+__all__ = ["ActionTable", "describe_actions", "resolve_row"]
+
+_NARROW = {"X/Z": "Z", "X/D": "D", "X/Z/D": "D", "Z/D": "D", "X/Z/U*": "U"}
+_ICON_IMAGE_SEQUENCE = 0x00880200
+_REMOVED_GROUPS = frozenset(range(0x5000, 0x5020, 2)) | frozenset(range(0x6000, 0x6020, 2))
+
+
+def resolve_row(basic: str, options: tuple[tuple[str, str], ...], chosen: frozenset[str]) -> str:
+    """The single action for one table row under the `chosen` options."""
+    codes = {code for option, code in options if option in chosen}
+    if "C" in codes:
+        return "C"
+    if "K" in codes:
+        return "K"
+    return _NARROW.get(basic, basic)
+
+
+@lru_cache(maxsize=65536)
+def is_known_public(tag: int) -> bool:
+    """True if the data dictionary (repeating groups included) knows `tag`."""
+    try:
+        get_entry(tag)
+    except KeyError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTable:
+    """The action of every tag under one profile; built once, used per element."""
+
+    exact: dict[int, str]
+    groups: dict[int, str]
+    private: str
+    creators: dict[str, str]
+    retain_uids: bool
+
+    @classmethod
+    def for_profile(cls, profile: Profile) -> ActionTable:
+        """Resolve the table for `profile` (recipe overrides applied last)."""
+        exact: dict[int, str] = {}
+        groups: dict[int, str] = {group: "X" for group in _REMOVED_GROUPS}
+        for mask, value, _name, basic, options in ROWS:
+            action = resolve_row(basic, options, profile.options)
+            if mask == 0xFFFFFFFF:
+                exact[value] = action
+        exact[_ICON_IMAGE_SEQUENCE] = "X"
+        exact.update(profile.tag_actions)
+        groups.update(profile.group_actions)
+        _name, basic, options = PRIVATE_ROW
+        return cls(
+            exact=exact,
+            groups=groups,
+            private=resolve_row(basic, options, profile.options),
+            creators=dict(profile.creator_actions),
+            retain_uids="retain_uids" in profile.options,
+        )
+
+    def public(self, tag: int) -> str | None:
+        """Action for an even-group tag; None where the table is silent."""
+        action = self.exact.get(tag)
+        if action is not None:
+            return action
+        return self.groups.get(tag >> 16)
+
+    def private_element(self, tag: int, creator: str | None) -> str:
+        """K or X for a private element of block `creator` (None: no creator)."""
+        override = self.exact.get(tag) or self.groups.get(tag >> 16)
+        if override is not None:
+            return "K" if override == "K" else "X"
+        if creator is None:
+            return "X"
+        by_creator = self.creators.get(creator)
+        if by_creator is not None:
+            return by_creator
+        if self.private == "C":
+            group, offset = tag >> 16, tag & 0xFF
+            return "K" if (creator, group, offset) in SAFE_PRIVATE else "X"
+        return "K" if self.private == "K" else "X"
+
+
+def describe_actions(profile: Profile) -> Iterator[tuple[str, str, str]]:
+    """Yield (tag pattern, attribute name, action) for every table row."""
+    for mask, value, name, basic, options in ROWS:
+        pattern = "".join(
+            "x" if (mask >> (4 * (7 - i))) & 0xF == 0 else f"{value:08X}"[i] for i in range(8)
+        )
+        yield f"({pattern[:4]},{pattern[4:]})", name, resolve_row(basic, options, profile.options)
+    _name, basic, options = PRIVATE_ROW
+    yield "(gggg,eeee) odd gggg", _name, resolve_row(basic, options, profile.options)

@@ -1,0 +1,131 @@
+"""DICOM bytes in and out: recognition by content, strict reading, writing.
+
+Reading is strict where pydicom is lenient: a value shorter than its declared
+length (a truncated file, or an absurd length) is an error, not a short value.
+Writing builds a fresh file meta header, so nothing from the original meta
+(AE titles, private meta information) survives.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+
+from pydicom import config as pydicom_config
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.filereader import dcmread
+from pydicom.filewriter import dcmwrite
+from pydicom.uid import UID, ImplicitVRLittleEndian
+
+from medscrub._version import __version__
+from medscrub.errors import UnsupportedInputError
+
+__all__ = [
+    "DICOMDIR_CLASS",
+    "ENCAPSULATED_DOCUMENT_CLASSES",
+    "IMPLEMENTATION_CLASS_UID",
+    "encode_dicom",
+    "looks_like_dicom",
+    "read_dicom",
+]
+
+#: medscrub's implementation class UID (a 2.25 UUID-derived UID).
+IMPLEMENTATION_CLASS_UID = UID("2.25.171290338722134786271823393946254218811")
+DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+#: Encapsulated PDF, CDA, STL, OBJ and MTL storage: documents we cannot clean.
+ENCAPSULATED_DOCUMENT_CLASSES = frozenset(
+    f"1.2.840.10008.5.1.4.1.1.104.{n}" for n in range(1, 6)
+)
+_UNDEFINED = 0xFFFFFFFF
+_FIRST_GROUPS = frozenset({0x0002, 0x0004, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028})
+_READ_ERRORS = (
+    InvalidDicomError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+    UnicodeError,
+)
+
+
+def looks_like_dicom(head: bytes) -> bool:
+    """True if `head` (the first 132+ bytes) starts a DICOM file or dataset.
+
+    Accepts the 128-byte preamble with ``DICM``, and also files without the
+    preamble that start with a plausible little-endian group 0002-0028 tag.
+    """
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return True
+    if len(head) < 8:
+        return False
+    group, element = struct.unpack("<HH", head[:4])
+    if group not in _FIRST_GROUPS or element > 0x0100:
+        return False
+    vr = head[4:6]
+    if vr.isalpha() and vr.isupper():
+        return True
+    length = struct.unpack("<I", head[4:8])[0]
+    return bool(length < 1 << 20)
+
+
+def _check_lengths(ds: Dataset, size: int) -> None:
+    for tag in ds.keys():
+        raw = ds.get_item(tag)
+        if not isinstance(raw, RawDataElement) or raw.length == _UNDEFINED:
+            continue
+        if raw.value is not None and len(raw.value) < raw.length:
+            raise UnsupportedInputError(
+                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) declares {raw.length} bytes "
+                f"but the file ends first (truncated or corrupt; {size} bytes)"
+            )
+
+
+def read_dicom(data: bytes) -> FileDataset:
+    """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed."""
+    if not looks_like_dicom(data[:132]):
+        raise UnsupportedInputError("not a DICOM file")
+    try:
+        with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+            warnings.simplefilter("ignore")
+            ds = dcmread(io.BytesIO(data), force=True)
+    except _READ_ERRORS as exc:
+        raise UnsupportedInputError(f"unreadable DICOM ({exc.__class__.__name__})") from None
+    if len(ds.keys()) == 0:
+        raise UnsupportedInputError("no DICOM elements found")
+    _check_lengths(ds, len(data))
+    return ds
+
+
+def _fresh_meta(ds: FileDataset) -> FileMetaDataset:
+    old = getattr(ds, "file_meta", None) or FileMetaDataset()
+    syntax = old.get("TransferSyntaxUID") or ImplicitVRLittleEndian
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", old.get("MediaStorageSOPClassUID", ""))
+    meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID", "")
+    meta.TransferSyntaxUID = syntax
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = f"MEDSCRUB_{__version__}"[:16]
+    return meta
+
+
+def encode_dicom(ds: FileDataset) -> bytes:
+    """Serialize `ds` as a DICOM file: zero preamble, fresh meta, same syntax."""
+    ds.file_meta = _fresh_meta(ds)
+    ds.preamble = b"\x00" * 128
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+            warnings.simplefilter("ignore")
+            dcmwrite(buf, ds, enforce_file_format=True)
+    except _READ_ERRORS as exc:
+        raise UnsupportedInputError(f"cannot write DICOM ({exc.__class__.__name__})") from None
+    return buf.getvalue()
+

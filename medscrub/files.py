@@ -1,0 +1,113 @@
+"""Files on disk: what kind a file is, walking folders, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+
+from medscrub.dicom.io import looks_like_dicom
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "FileKind",
+    "atomic_write",
+    "classify",
+    "remove_stale_temporaries",
+    "walk",
+]
+
+TEMP_SUFFIX = ".medscrub-tmp"
+#: Extensions that claim a file is DICOM: such a file that is not DICOM is an error.
+DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
+_PHOTO_MAGIC = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG\r\n\x1a\n",
+    b"II*\x00",  # TIFF
+    b"MM\x00*",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+)
+
+
+class FileKind(StrEnum):
+    """How medscrub treats a file it meets."""
+
+    DICOM = "dicom"
+    PHOTO = "photo"
+    BROKEN_DICOM = "broken-dicom"
+    OTHER = "other"
+
+
+def _is_photo(head: bytes) -> bool:
+    if head.startswith(_PHOTO_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif")
+
+
+def classify(path: Path, head: bytes) -> FileKind:
+    """Decide by content (and, for broken files, by the name's claim)."""
+    if looks_like_dicom(head):
+        return FileKind.DICOM
+    if _is_photo(head):
+        return FileKind.PHOTO
+    if path.suffix.lower() in DICOM_EXTENSIONS:
+        return FileKind.BROKEN_DICOM
+    return FileKind.OTHER
+
+
+def walk(root: Path, exclude: Path | None = None) -> Iterator[Path]:
+    """Yield the regular files below `root`, sorted per folder, streaming.
+
+    Symbolic links are not followed; `exclude` (an output folder) is skipped.
+    """
+    if root.is_file():
+        yield root
+        return
+    stack = [root]
+    skip = exclude.resolve() if exclude is not None else None
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        files = []
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if skip is None or Path(entry.path).resolve() != skip:
+                    stack.append(Path(entry.path))
+            elif entry.is_file():
+                files.append(Path(entry.path))
+        yield from reversed(files)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temporaries(root: Path) -> int:
+    """Delete temporaries an interrupted run left below `root`; return how many."""
+    if not root.is_dir():
+        return 0
+    count = 0
+    for tmp in root.rglob(f"*{TEMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
+        count += 1
+    return count

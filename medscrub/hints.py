@@ -1,0 +1,125 @@
+"""PHI hints: the identifying strings a file carries, to find them in free text.
+
+Hints are taken from the original header before cleaning and live in memory
+only. :meth:`PhiHints.scrub` removes every hint, plus generic identifier
+patterns (dates, long digit runs, phone numbers), from descriptive text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+
+__all__ = ["PhiHints"]
+
+#: Header keywords whose values identify the patient or the encounter.
+_ID_KEYWORDS = (
+    "PatientID",
+    "OtherPatientIDs",
+    "IssuerOfPatientID",
+    "AccessionNumber",
+    "StudyID",
+    "MedicalRecordLocator",
+    "RequestedProcedureID",
+    "PerformedProcedureStepID",
+)
+_NAME_KEYWORDS = (
+    "PatientName",
+    "OtherPatientNames",
+    "PatientBirthName",
+    "PatientMotherBirthName",
+    "ResponsiblePerson",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "OperatorsName",
+    "PhysiciansOfRecord",
+    "NameOfPhysiciansReadingStudy",
+    "RequestingPhysician",
+)
+_PLACE_KEYWORDS = ("InstitutionName", "InstitutionalDepartmentName", "PatientAddress")
+_DATE_KEYWORDS = ("PatientBirthDate",)
+
+_GENERIC = (
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}",  # numeric dates
+    r"\d{6,}",  # record numbers, accession numbers, compact dates
+    r"\+?\d[\d ()-]{7,}\d",  # telephone numbers
+)
+_EDGE = r"(?<![A-Za-z0-9])(?:{})(?![A-Za-z0-9])"
+_TIDY = re.compile(r"[\s^,;:]*\s[\s^,;:]*|\^+")
+_MIN_LEN = 2
+
+
+def _strings(value: object) -> Iterable[str]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return [str(v) for v in value]  # type: ignore[attr-defined]
+    return [str(value)]
+
+
+def _date_spellings(value: str) -> list[str]:
+    try:
+        day = dt.datetime.strptime(value.strip()[:8], "%Y%m%d").date()
+    except ValueError:
+        return []
+    forms = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y",
+             "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d, %Y", "%d/%m/%y", "%m/%d/%y")
+    return [day.strftime(f) for f in forms]
+
+
+@dataclass(frozen=True, slots=True)
+class PhiHints:
+    """Identifying strings known for one file (kept in memory only)."""
+
+    names: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, extra: Iterable[str] = ()) -> PhiHints:
+        """Collect hints from the top level of an original, uncleaned header."""
+        names: set[str] = set()
+        for keyword in _NAME_KEYWORDS:
+            for value in _strings(ds.get(keyword)):
+                names.add(value.strip("^ "))
+                names.update(part.strip() for part in re.split(r"[\^=]", value))
+        ids = {v.strip() for k in _ID_KEYWORDS for v in _strings(ds.get(k))}
+        places = {v.strip() for k in _PLACE_KEYWORDS for v in _strings(ds.get(k))}
+        dates = {s for k in _DATE_KEYWORDS for v in _strings(ds.get(k)) for s in _date_spellings(v)}
+        ids.update(e.strip() for e in extra)
+
+        def keep(items: set[str]) -> frozenset[str]:
+            return frozenset(i for i in items if len(i) >= _MIN_LEN)
+
+        return cls(keep(names), keep(ids), keep(places), keep(dates))
+
+    def all(self) -> frozenset[str]:
+        """Every hint string."""
+        return self.names | self.ids | self.places | self.dates
+
+    def scrub(self, text: str) -> tuple[str, int]:
+        """Remove hints and generic identifier patterns; return text and count."""
+        pattern = _pattern(tuple(sorted(self.all(), key=len, reverse=True)))
+        cleaned, count = pattern.subn(" ", text)
+        if count:
+            cleaned = _TIDY.sub(" ", cleaned).strip()
+        return cleaned, count
+
+
+_cache: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _pattern(hints: tuple[str, ...]) -> re.Pattern[str]:
+    compiled = _cache.get(hints)
+    if compiled is None:
+        literal = [re.escape(h).replace(r"\ ", r"[\s^]+") for h in hints]
+        compiled = re.compile(_EDGE.format("|".join([*literal, *_GENERIC])), re.IGNORECASE)
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[hints] = compiled
+    return compiled

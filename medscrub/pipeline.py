@@ -1,0 +1,372 @@
+"""One file's way through medscrub: read, clean, verify, write, audit.
+
+:class:`Pipeline` holds what a run shares (profile, resolved table, key) and
+processes in-memory datasets, single files or whole folders. A file that
+cannot be fully cleaned is never written: it is reported with its stage and
+a one-line reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydicom import config as pydicom_config
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from medscrub.audit import AuditLog
+from medscrub.dicom.actions import ActionTable
+from medscrub.dicom.header import HeaderResult, deidentify_header
+from medscrub.dicom.io import (
+    DICOMDIR_CLASS,
+    ENCAPSULATED_DOCUMENT_CLASSES,
+    encode_dicom,
+    read_dicom,
+)
+from medscrub.errors import MedscrubError, UnsupportedInputError, VerificationFailed
+from medscrub.files import FileKind, atomic_write, classify, remove_stale_temporaries, walk
+from medscrub.hints import PhiHints
+from medscrub.keys import SecretKey
+from medscrub.model import FileResult, Outcome
+from medscrub.profile import Profile
+
+__all__ = ["Pipeline", "RunSummary"]
+
+PIXELS_NOT_CHECKED = "pixel data not checked for burned-in text or faces (not in this version)"
+_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
+_MAX_SCANNED_VALUE = 1 << 20
+_MIN_VERIFY_LEN = 3
+_HINT_KEYWORDS = {
+    "names": ("PatientName", "OtherPatientNames", "PatientMotherBirthName"),
+    "ids": ("PatientID", "OtherPatientIDs", "AccessionNumber"),
+    "dates": ("PatientBirthDate",),
+    "places": ("InstitutionName", "InstitutionalDepartmentName", "PatientAddress"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """Totals of one run over files or folders."""
+
+    counts: dict[str, int]
+    seconds: float
+    output: Path
+    audit: Path | None
+    results: tuple[FileResult, ...] = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed or was quarantined."""
+        return all(r.ok for r in self.results)
+
+    @property
+    def files_per_second(self) -> float:
+        """Files handled per second of wall time."""
+        return len(self.results) / self.seconds if self.seconds > 0 else 0.0
+
+
+class _Refused(MedscrubError):
+    """A file medscrub deliberately does not copy (reported as skipped)."""
+
+
+class _Stop(Exception):
+    """Ends one file's processing early with an outcome and a reason."""
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class _Step:
+    """How far one file got: the stage, its kind and the input's hash."""
+
+    stage: str = "read"
+    kind: str = ""
+    digest: str = ""
+
+    def result(self, rel: str, outcome: Outcome, **fields: Any) -> FileResult:
+        return FileResult(input=rel, outcome=outcome, kind=self.kind, stage=self.stage,
+                          input_sha256=self.digest, **fields)
+
+
+def _header_text(ds: Dataset) -> str:
+    """Every non-pixel value of `ds`, recursively, as one searchable string."""
+    parts: list[str] = []
+    for tag in ds.keys():
+        if tag in _PIXEL_TAGS:
+            continue
+        elem = ds.get_item(tag)
+        value = elem.value if elem is not None else None
+        if isinstance(value, Sequence):
+            parts.extend(_header_text(item) for item in value)
+        elif isinstance(value, (bytes, bytearray)):
+            if len(value) <= _MAX_SCANNED_VALUE:
+                parts.append(bytes(value).decode("latin-1"))
+        elif value is not None:
+            parts.append(str(value))
+    return "\x00".join(parts)
+
+
+class Pipeline:
+    """The de-identification pipeline for one profile and one key.
+
+    Parameters
+    ----------
+    profile : Profile, optional
+        Options and overrides; the Basic Profile when omitted.
+    key : SecretKey, optional
+        The run's key; a random one (results not linkable) when omitted.
+    rename : bool
+        Give outputs non-identifying names instead of their relative paths.
+    """
+
+    def __init__(
+        self,
+        profile: Profile | None = None,
+        *,
+        key: SecretKey | None = None,
+        rename: bool = False,
+    ) -> None:
+        self.profile = profile or Profile()
+        self.key = key or SecretKey.random()
+        self.rename = rename
+        self.table = ActionTable.for_profile(self.profile)
+        self._kept_hint_kinds = self._kinds_kept()
+
+    def _kinds_kept(self) -> frozenset[str]:
+        kept = set()
+        for kind, keywords in _HINT_KEYWORDS.items():
+            if any(self.table.public(tag_for_keyword(k) or 0) == "K" for k in keywords):
+                kept.add(kind)
+        if self.profile.options & {"retain_longitudinal_full_dates"}:
+            kept.add("dates")
+        return frozenset(kept)
+
+    # -- in memory ------------------------------------------------------------
+    def redact_dataset(self, ds: Dataset, *, in_place: bool = False) -> Dataset:
+        """Return `ds` de-identified (a copy unless `in_place`); verify the result."""
+        target = ds if in_place else copy.deepcopy(ds)
+        self._clean(target)
+        return target
+
+    def _clean(self, ds: Dataset) -> HeaderResult:
+        hints = PhiHints.from_dataset(ds)
+        with pydicom_config.disable_value_validation():
+            result = deidentify_header(ds, self.profile, self.key, table=self.table, hints=hints)
+        self._verify(ds, hints)
+        return result
+
+    def _verify(self, ds: Dataset, hints: PhiHints) -> None:
+        groups = {
+            "names": hints.names,
+            "ids": hints.ids,
+            "dates": frozenset(d for d in hints.dates if d.isdigit()),
+            "places": hints.places,
+        }
+        strings = sorted(
+            (s for kind, values in groups.items() if kind not in self._kept_hint_kinds
+             for s in values if len(s) >= _MIN_VERIFY_LEN),
+            key=len,
+            reverse=True,
+        )
+        if not strings:
+            return
+        pattern = re.compile(
+            r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, strings)) + r")(?![A-Za-z0-9])",
+            re.IGNORECASE,
+        )
+        found = pattern.findall(_header_text(ds))
+        if found:
+            kinds = sorted(k for k, v in groups.items() if any(f.upper() in
+                           {s.upper() for s in v} for f in found))
+            raise VerificationFailed(
+                f"the cleaned header still holds {len(found)} identifier(s) "
+                f"({', '.join(kinds)}); check recipe overrides"
+            )
+
+    def redact_dicom_bytes(self, data: bytes) -> tuple[bytes, HeaderResult]:
+        """De-identify one DICOM file's bytes; return the new bytes and the counts."""
+        ds = read_dicom(data)
+        meta = getattr(ds, "file_meta", None) or {}
+        sop_class = str(ds.get("SOPClassUID", "") or meta.get("MediaStorageSOPClassUID", ""))
+        if sop_class == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
+            raise _Refused(
+                "DICOMDIR indexes the original patient records; not copied "
+                "(build a new one from the cleaned files)"
+            )
+        if sop_class in ENCAPSULATED_DOCUMENT_CLASSES or "EncapsulatedDocument" in ds:
+            raise UnsupportedInputError(
+                "encapsulated document (PDF/CDA/3-D model): its content cannot be checked"
+            )
+        result = self._clean(ds)
+        return encode_dicom(ds), result
+
+    # -- files ------------------------------------------------------------------
+    def _output_name(self, rel: str, kind: FileKind) -> str:
+        if not self.rename:
+            return rel
+        suffix = ".dcm" if kind is FileKind.DICOM else ""
+        return self.key.token("file", rel, 20).lower() + suffix
+
+    def process_file(
+        self, src: Path, rel: str, out_root: Path
+    ) -> tuple[FileResult, HeaderResult | None]:
+        """Clean one file into `out_root`; never raises for a bad input."""
+        start = time.perf_counter()
+        step = _Step()
+        try:
+            result, header = self._process(src, rel, out_root, step)
+        except _Stop as stop:
+            result, header = step.result(rel, stop.outcome, reason=stop.reason), None
+        except MedscrubError as exc:
+            result, header = step.result(rel, Outcome.FAILED, reason=str(exc)), None
+        except (RecursionError, MemoryError) as exc:
+            reason = f"input too complex ({exc.__class__.__name__})"
+            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
+        return replace(result, seconds=time.perf_counter() - start), header
+
+    def _process(
+        self, src: Path, rel: str, out_root: Path, step: _Step
+    ) -> tuple[FileResult, HeaderResult]:
+        try:
+            data = src.read_bytes()
+        except OSError as exc:
+            raise _Stop(Outcome.FAILED, f"cannot read ({exc.strerror or 'I/O error'})") from None
+        step.digest = hashlib.sha256(data).hexdigest()
+        kind = classify(src, data[:132])
+        step.kind = kind.value
+        if kind is FileKind.BROKEN_DICOM:
+            why = "empty file" if not data else "named as DICOM but not a DICOM file"
+            raise _Stop(Outcome.FAILED, why)
+        if kind is FileKind.PHOTO:
+            raise _Stop(Outcome.SKIPPED, "photo cleaning is not in this version; not written")
+        if kind is FileKind.OTHER:
+            raise _Stop(Outcome.SKIPPED, "not DICOM or a supported image; not written")
+        step.stage = "clean"
+        try:
+            out, header = self.redact_dicom_bytes(data)
+        except _Refused as exc:
+            raise _Stop(Outcome.SKIPPED, str(exc)) from None
+        except VerificationFailed as exc:
+            step.stage = "verify"
+            raise _Stop(Outcome.QUARANTINED, str(exc)) from None
+        step.stage = "write"
+        name = self._output_name(rel, kind)
+        try:
+            atomic_write(out_root / name, out)
+        except OSError as exc:
+            why = f"cannot write output ({exc.strerror or 'I/O error'})"
+            raise _Stop(Outcome.FAILED, why) from None
+        result = step.result(
+            rel,
+            Outcome.CLEANED,
+            output=name,
+            output_sha256=hashlib.sha256(out).hexdigest(),
+            actions=dict(header.actions),
+            warnings=(PIXELS_NOT_CHECKED,) if header.has_pixels else (),
+        )
+        return result, header
+
+    def run(
+        self,
+        source: str | os.PathLike[str],
+        output: str | os.PathLike[str],
+        *,
+        audit: str | os.PathLike[str] | None = None,
+        reid_map: str | os.PathLike[str] | None = None,
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> RunSummary:
+        """Clean a file or a folder (recursively) into `output`.
+
+        Parameters
+        ----------
+        source, output : path
+            Input file or folder; output folder (must not be or lie inside `source`).
+        audit : path, optional
+            JSON Lines audit log; defaults to ``<output>.audit.jsonl`` beside `output`.
+        reid_map : path, optional
+            Where to write pseudonym -> original patient pairs (mode 0600).
+        on_result : callable, optional
+            Called with each :class:`FileResult` as it is made.
+        """
+        src = Path(source)
+        out = Path(output)
+        check_paths(src, out)
+        out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)
+        audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")
+        run_info = {
+            "profile": self.profile.describe(),
+            "key": "generated" if self.key.generated else "provided",
+            "rename": self.rename,
+        }
+        log = AuditLog(audit_path, run_info)
+        reid = _ReidMap(Path(reid_map)) if reid_map else None
+        results: list[FileResult] = []
+        start = time.perf_counter()
+        root = src if src.is_dir() else src.parent
+        try:
+            for path in walk(src, exclude=out):
+                rel = path.relative_to(root).as_posix()
+                result, header = self.process_file(path, rel, out)
+                if reid is not None and header is not None:
+                    reid.add(header)
+                log.add(result, self.profile.describe())
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+        finally:
+            seconds = time.perf_counter() - start
+            counts = dict(Counter(r.outcome.value for r in results))
+            log.close({"counts": counts, "seconds": round(seconds, 3)})
+            if reid is not None:
+                reid.close()
+        return RunSummary(counts, seconds, out, audit_path, tuple(results))
+
+
+def check_paths(source: Path, output: Path) -> None:
+    """Refuse a missing source, or an output that is the source or inside it."""
+    if not source.exists():
+        raise UnsupportedInputError(f"{source}: no such file or folder")
+    src, out = source.resolve(), output.resolve()
+    if src.is_dir() and (out == src or src in out.parents):
+        raise UnsupportedInputError(f"{output}: the output must not be the input or inside it")
+    if src.is_file() and out == src:
+        raise UnsupportedInputError(f"{output}: the output must not be the input")
+
+
+class _ReidMap:
+    """Pseudonym -> original patient pairs, in a file only its owner can read."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(path, 0o600)
+        self._fh = os.fdopen(fd, "a", encoding="utf-8")
+        self._seen: set[str] = set()
+
+    def add(self, header: HeaderResult) -> None:
+        if not header.pseudonym or header.pseudonym in self._seen:
+            return
+        self._seen.add(header.pseudonym)
+        pid, name = header.original_patient
+        record = {"pseudonym": header.pseudonym, "patient_id": pid, "patient_name": name}
+        self._fh.write(json.dumps(record) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+

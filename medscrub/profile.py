@@ -1,0 +1,206 @@
+"""De-identification profiles: the PS3.15 options chosen, plus recipe overrides.
+
+A :class:`Profile` is an immutable value. Build one in code, take a preset
+(``Profile.preset("basic")``) or load a TOML/YAML recipe with
+:func:`load_recipe`; every recipe is validated before any file is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pydicom.datadict import tag_for_keyword
+
+from medscrub._optional import import_optional
+from medscrub.errors import ProfileError
+
+__all__ = ["ACTION_CODES", "OPTIONS", "PRESETS", "Profile", "load_recipe"]
+
+#: The PS3.15 options (CID 7050 names), in the order the standard lists them.
+OPTIONS: tuple[str, ...] = (
+    "clean_pixel_data",
+    "clean_recognizable_visual_features",
+    "clean_graphics",
+    "clean_structured_content",
+    "clean_descriptors",
+    "retain_longitudinal_full_dates",
+    "retain_longitudinal_modified_dates",
+    "retain_patient_characteristics",
+    "retain_device_identity",
+    "retain_uids",
+    "retain_safe_private",
+    "retain_institution_identity",
+)
+#: Options declared by the standard whose pixel steps this version cannot run yet.
+NOT_YET_AVAILABLE = frozenset({"clean_pixel_data", "clean_recognizable_visual_features"})
+_EXCLUSIVE = ("retain_longitudinal_full_dates", "retain_longitudinal_modified_dates")
+
+#: Action codes a recipe may give: keep, remove, zero-length, dummy, new UID, clean.
+ACTION_CODES = frozenset({"K", "X", "Z", "D", "U", "C"})
+
+PRESETS: tuple[str, ...] = ("basic", "research")
+
+_TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-fXx]{4})\s*\)?$")
+_RECIPE_KEYS = frozenset({"name", "base", "options", "actions", "private_creators"})
+
+
+def _frozen(mapping: Mapping[Any, str]) -> Mapping[Any, str]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What to do to a header: the PS3.15 options plus user overrides.
+
+    Parameters
+    ----------
+    name : str
+        A label recorded in the audit log.
+    options : frozenset of str
+        Option ids from :data:`OPTIONS`.
+    tag_actions : Mapping[int, str]
+        Action code per exact tag, overriding the table.
+    group_actions : Mapping[int, str]
+        Action code for every element of a group, overriding the table.
+    creator_actions : Mapping[str, str]
+        ``"K"`` or ``"X"`` for every private element of a private creator.
+    """
+
+    name: str = "basic"
+    options: frozenset[str] = frozenset()
+    tag_actions: Mapping[int, str] = field(default_factory=lambda: _frozen({}))
+    group_actions: Mapping[int, str] = field(default_factory=lambda: _frozen({}))
+    creator_actions: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+
+    def __post_init__(self) -> None:
+        unknown = set(self.options) - set(OPTIONS)
+        if unknown:
+            raise ProfileError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        missing = set(self.options) & NOT_YET_AVAILABLE
+        if missing:
+            raise ProfileError(
+                f"option(s) not available in this version: {', '.join(sorted(missing))}"
+            )
+        if all(o in self.options for o in _EXCLUSIVE):
+            raise ProfileError(f"options {_EXCLUSIVE[0]} and {_EXCLUSIVE[1]} exclude each other")
+        for where, actions in (
+            ("tag", self.tag_actions.values()),
+            ("group", self.group_actions.values()),
+        ):
+            bad = set(actions) - ACTION_CODES
+            if bad:
+                raise ProfileError(f"invalid {where} action(s): {', '.join(sorted(bad))}")
+        bad = set(self.creator_actions.values()) - {"K", "X"}
+        if bad:
+            raise ProfileError(f"private creators take K or X, not {', '.join(sorted(bad))}")
+
+    @classmethod
+    def preset(cls, name: str) -> Profile:
+        """Return a shipped preset (see :data:`PRESETS`)."""
+        if name not in PRESETS:
+            raise ProfileError(f"unknown profile {name!r}; choose from {', '.join(PRESETS)}")
+        text = resources.files("medscrub.profiles").joinpath(f"{name}.toml").read_text("utf-8")
+        return _profile_from_mapping(tomllib.loads(text), f"preset {name}")
+
+    def with_options(self, options: Iterable[str]) -> Profile:
+        """Return a copy with `options` added."""
+        return replace(self, options=self.options | frozenset(options))
+
+    def describe(self) -> str:
+        """One line naming the profile and its options, for audit records."""
+        opts = ", ".join(sorted(self.options)) or "no options"
+        extra = len(self.tag_actions) + len(self.group_actions) + len(self.creator_actions)
+        return f"{self.name}: {opts}" + (f"; {extra} recipe override(s)" if extra else "")
+
+
+def parse_tag_key(key: str) -> tuple[str, int]:
+    """Parse a recipe key into ``("tag", tag)`` or ``("group", group)``.
+
+    Accepts keywords (``PatientAge``), ``(0010,1010)``, ``0010,1010`` and
+    ``(0019,xxxx)`` for a whole group.
+    """
+    tag = tag_for_keyword(key)
+    if tag is not None:
+        return "tag", tag
+    match = _TAG.match(key)
+    if match is None:
+        raise ProfileError(f"recipe key {key!r} is neither a DICOM keyword nor a tag")
+    group = int(match.group(1), 16)
+    element = match.group(2)
+    if element.lower() == "xxxx":
+        return "group", group
+    if "x" in element.lower():
+        raise ProfileError(f"recipe key {key!r}: only whole groups may use xxxx")
+    return "tag", (group << 16) | int(element, 16)
+
+
+def _action(value: object, where: str) -> str:
+    if not isinstance(value, str) or value.upper() not in ACTION_CODES:
+        raise ProfileError(f"{where}: action must be one of {', '.join(sorted(ACTION_CODES))}")
+    return value.upper()
+
+
+def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
+    unknown = set(data) - _RECIPE_KEYS
+    if unknown:
+        raise ProfileError(f"{origin}: unknown key(s) {', '.join(sorted(unknown))}")
+    base = Profile.preset(data["base"]) if "base" in data else Profile()
+    options = data.get("options", [])
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise ProfileError(f"{origin}: options must be a list of option names")
+    tags = dict(base.tag_actions)
+    groups = dict(base.group_actions)
+    for key, value in dict(data.get("actions", {})).items():
+        kind, number = parse_tag_key(str(key))
+        (tags if kind == "tag" else groups)[number] = _action(value, f"{origin}: {key}")
+    creators = dict(base.creator_actions)
+    for creator, value in dict(data.get("private_creators", {})).items():
+        code = _action(value, f"{origin}: private creator {creator!r}")
+        if code not in ("K", "X"):
+            raise ProfileError(f"{origin}: private creator {creator!r} takes K or X")
+        creators[str(creator)] = code
+    try:
+        return Profile(
+            name=str(data.get("name", base.name)),
+            options=base.options | frozenset(options),
+            tag_actions=_frozen(tags),
+            group_actions=_frozen(groups),
+            creator_actions=_frozen(creators),
+        )
+    except ProfileError as exc:
+        raise ProfileError(f"{origin}: {exc}") from None
+
+
+def load_recipe(path: str | Path) -> Profile:
+    """Load and validate a TOML (``.toml``) or YAML (``.yaml``/``.yml``) recipe.
+
+    Raises
+    ------
+    ProfileError
+        If the file cannot be read or parsed, or holds an invalid setting.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read recipe ({exc.__class__.__name__})") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            yaml = import_optional("yaml", "yaml")
+            data = yaml.safe_load(text)
+        else:
+            data = tomllib.loads(text)
+    except ProfileError:
+        raise
+    except Exception as exc:
+        raise ProfileError(f"{path}: not a valid recipe: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: a recipe must be a table of settings")
+    return _profile_from_mapping(data, str(path))
