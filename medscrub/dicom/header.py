@@ -32,6 +32,7 @@ MAX_DEPTH = 32
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
 _TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN", "CS"})
+_STRING_VRS = frozenset({"AE", "AS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"})
 _NUMERIC_VRS = frozenset({"IS", "DS", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"})
 _DUMMY = {
     "PN": "ANONYMOUS",
@@ -192,7 +193,7 @@ class _Cleaner:
             self.counts["D"] += 1
             return
         if action == "Z":
-            self._set(ds, tag, vr, None)
+            self._set(ds, tag, vr, "" if vr in _TEXT_VRS or vr in _STRING_VRS else None)
             self.counts["Z"] += 1
         elif action == "U" and vr == "UI":
             elem = ds[tag]
