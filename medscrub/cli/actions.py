@@ -22,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
     """Print one line per row: tag, action, attribute name."""
     profile = profile_from_args(args)
     for tag, name, action in describe_actions(profile):
-        print(f"{tag:<22} {action}  {name}")
+        print(f"{tag:<22} {action}  {' '.join(name.split())}")
     return 0

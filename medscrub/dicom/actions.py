@@ -5,8 +5,8 @@ keeps the object valid: X/Z -> Z, X/D, Z/D and X/Z/D -> D, X/Z/U* -> U. Where
 several selected options give a row an action, C (clean) wins over K (keep).
 
 Beyond the table, medscrub also removes whole curve (50xx) and overlay (60xx)
-groups, Icon Image Sequences, group lengths and public tags unknown to the
-data dictionary; recipe overrides come last and win.
+groups (their labels and descriptions are free text), group lengths and public
+tags unknown to the data dictionary; recipe overrides come last and win.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from medscrub.profile import Profile
 __all__ = ["ActionTable", "describe_actions", "resolve_row"]
 
 _NARROW = {"X/Z": "Z", "X/D": "D", "X/Z/D": "D", "Z/D": "D", "X/Z/U*": "U"}
-_ICON_IMAGE_SEQUENCE = 0x00880200
 _REMOVED_GROUPS = frozenset(range(0x5000, 0x5020, 2)) | frozenset(range(0x6000, 0x6020, 2))
 
 
@@ -67,7 +66,6 @@ class ActionTable:
             action = resolve_row(basic, options, profile.options)
             if mask == 0xFFFFFFFF:
                 exact[value] = action
-        exact[_ICON_IMAGE_SEQUENCE] = "X"
         exact.update(profile.tag_actions)
         groups.update(profile.group_actions)
         _name, basic, options = PRIVATE_ROW

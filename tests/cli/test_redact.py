@@ -1,0 +1,94 @@
+"""The command line: exit codes, summaries, errors that name the file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from medscrub.cli.main import main
+from medscrub.samples import FAKE_PHI_STRINGS, bad_inputs, make_ct
+from tests.conftest import KEY_TEXT
+
+
+def test_redact_samples(samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "clean"
+    code = main(["redact", str(samples), "-o", str(out), "--key", KEY_TEXT])
+    printed = capsys.readouterr()
+    assert code == 0
+    assert "16 cleaned, 3 skipped, 0 failed, 0 quarantined" in printed.out
+    assert f"output:    {out}" in printed.out
+    assert f"audit log: {out}.audit.jsonl" in printed.out
+    assert "photo cleaning is not in this version" in printed.out
+    assert "random key" not in printed.out
+    assert not [s for s in FAKE_PHI_STRINGS if s in printed.out + printed.err]
+
+
+def test_failures_name_the_file_and_set_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in"
+    bad = bad_inputs(src)
+    make_ct(0, instance=1).save_as(src / "good.dcm", enforce_file_format=True)
+    code = main(["redact", str(src), "-o", str(tmp_path / "out"), "--key", KEY_TEXT])
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "1 cleaned" in printed.out and "5 failed" in printed.out
+    error_lines = printed.err.strip().splitlines()
+    assert len(error_lines) == 5
+    for name in ("empty.dcm", "truncated.dcm", "notdicom.dcm", "huge_length.dcm"):
+        assert any(line.startswith(f"FAILED {name}: ") for line in error_lines), name
+    assert bad["empty"].read_bytes() == b""  # inputs untouched
+
+
+def test_generated_key_is_announced(samples: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEDSCRUB_KEY", raising=False)
+    assert main(["redact", str(samples / "QUIXOTE_ZEBULON" / "CT"), "-o", str(tmp_path / "o")]) == 0
+    assert "random key" in capsys.readouterr().out
+
+
+def test_invalid_recipe_stops_before_any_file(samples: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "bad.toml"
+    recipe.write_text('[actions]\nPatientNam = "K"\n')
+    out = tmp_path / "o"
+    code = main(["redact", str(samples), "-o", str(out), "--recipe", str(recipe)])
+    assert code == 2
+    assert "PatientNam" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_output_inside_input_is_a_usage_error(samples: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["redact", str(samples), "-o", str(samples / "x")]) == 2
+    assert "inside" in capsys.readouterr().err
+    assert not (samples / "x").exists()
+
+
+def test_options_on_the_command_line(samples: Path, tmp_path: Path) -> None:
+    import pydicom
+
+    src = samples / "QUIXOTE_ZEBULON" / "CT" / "CT000001.dcm"
+    code = main(["redact", str(src), "-o", str(tmp_path / "o"), "--key", KEY_TEXT,
+                 "--option", "retain_uids", "-q"])
+    assert code == 0
+    before, after = pydicom.dcmread(src), pydicom.dcmread(tmp_path / "o" / "CT000001.dcm")
+    assert after.StudyInstanceUID == before.StudyInstanceUID
+
+
+def test_actions_lists_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["actions", "--option", "retain_patient_characteristics"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 621
+    assert any("K  Patient's Age" in line for line in lines)
+    assert any(line.startswith("(50xx,xxxx)") for line in lines)
+
+
+def test_console_script_runs() -> None:
+    done = subprocess.run([sys.executable, "-m", "medscrub", "--version"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("medscrub ")

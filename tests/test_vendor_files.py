@@ -1,0 +1,245 @@
+"""Real files from other vendors: no crash, and clean output with planted PHI.
+
+The corpus is every file in pydicom's bundled test data and in the
+``pydicom-data`` package (found by globbing their folders:
+``pydicom.data.get_testdata_file`` would try to download missing files and
+hangs without a network).  Every file, DICOM or not, must be handled without
+an exception escaping :meth:`Pipeline.process_file`.  Every file pydicom can
+read as a regular DICOM object (not a DICOMDIR) then gets the fake PHI of
+:func:`medscrub.samples.fill_phi_header` planted in its header and must come
+out cleaned: no planted string anywhere in the output bytes, pixel data and
+image geometry untouched, and the transfer syntax kept.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom import config as pydicom_config
+from pydicom.datadict import dictionary_has_tag
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.filereader import dcmread
+
+from medscrub.keys import SecretKey
+from medscrub.model import FileResult, Outcome
+from medscrub.pipeline import Pipeline
+from medscrub.samples import FAKE_PHI_STRINGS, fill_phi_header
+
+KEY_TEXT = "vendor-test-key-0123456789"
+DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)  # Float, Double Float, Pixel Data
+IMAGE_KEYWORDS = ("Rows", "Columns", "BitsStored", "PhotometricInterpretation")
+MAX_REASON = 200
+
+# Planted-PHI files that are genuinely malformed and that medscrub must refuse
+# with a one-line failure instead of cleaning: corpus id -> words of the reason.
+EXPECTED_FAILURES: dict[str, str] = {}
+
+
+# ---------------------------------------------------------------------------
+# The corpus
+# ---------------------------------------------------------------------------
+
+
+def _pydicom_test_files() -> Path:
+    return Path(pydicom.__file__).parent / "data" / "test_files"
+
+
+def _pydicom_data_files() -> Path | None:
+    """``data_store/data`` of the installed pydicom-data package (None if absent)."""
+    try:
+        dist = importlib.metadata.distribution("pydicom-data")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    folder = Path(str(dist.locate_file("data_store"))) / "data"
+    return folder if folder.is_dir() else None
+
+
+def _files(root: Path | None, prefix: str) -> list[tuple[str, Path]]:
+    if root is None:
+        return []
+    return [
+        (f"{prefix}/{path.relative_to(root).as_posix()}", path)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    ]
+
+
+PYDICOM_FILES = _files(_pydicom_test_files(), "pydicom")
+PYDICOM_DATA_FILES = _files(_pydicom_data_files(), "pydicom-data")
+CORPUS = PYDICOM_FILES + PYDICOM_DATA_FILES
+
+
+def _read(path: Path, **kwargs: object) -> FileDataset | None:
+    """pydicom's reading of `path` (force=True, quiet), or None if it is not DICOM."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = dcmread(path, force=True, **kwargs)
+    except Exception:
+        return None
+    meta = getattr(ds, "file_meta", None)
+    has_syntax = meta is not None and "TransferSyntaxUID" in meta
+    # With force=True any bytes "parse"; a text file gives one nonsense element.
+    if not has_syntax and not any(dictionary_has_tag(tag) for tag in ds.keys()):
+        return None
+    if not ds.keys():
+        return None
+    return ds
+
+
+def _is_dicomdir(ds: Dataset) -> bool:
+    meta = getattr(ds, "file_meta", None)
+    sop_class = str(ds.get("SOPClassUID", "") or "")
+    if meta is not None:
+        sop_class = sop_class or str(meta.get("MediaStorageSOPClassUID", "") or "")
+    return sop_class == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: str
+    path: Path
+    readable: bool
+    dicomdir: bool
+
+
+def _classify(ident: str, path: Path) -> _Entry:
+    ds = _read(path, defer_size="1 KB")
+    return _Entry(ident, path, ds is not None, ds is not None and _is_dicomdir(ds))
+
+
+ENTRIES = [_classify(ident, path) for ident, path in CORPUS]
+OBJECTS = [e for e in ENTRIES if e.readable and not e.dicomdir]
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline(key=SecretKey.from_text(KEY_TEXT))
+
+
+def _run(pipeline: Pipeline, src: Path, rel: str, out: Path) -> FileResult:
+    """process_file, which must never raise (a bad input is a result, not a crash)."""
+    try:
+        result, _header = pipeline.process_file(src, rel, out)
+    except Exception as exc:
+        pytest.fail(f"process_file raised {exc.__class__.__name__}: {exc}", pytrace=False)
+    assert isinstance(result, FileResult)
+    assert isinstance(result.outcome, Outcome)
+    return result
+
+
+def _assert_one_line(result: FileResult) -> None:
+    assert result.reason, f"{result.outcome.value} without a reason"
+    assert "\n" not in result.reason and "\r" not in result.reason, result.reason
+    assert len(result.reason) <= MAX_REASON, result.reason
+
+
+def _phi_in(data: bytes) -> list[str]:
+    upper = data.upper()
+    return [s for s in FAKE_PHI_STRINGS if s.encode() in data or s.upper().encode() in upper]
+
+
+def _pixel_bytes(ds: Dataset) -> dict[int, bytes]:
+    return {tag: bytes(ds[tag].value) for tag in PIXEL_TAGS if tag in ds}
+
+
+def _syntax(ds: Dataset) -> str | None:
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None and "TransferSyntaxUID" in meta:
+        return str(meta.TransferSyntaxUID)
+    return None
+
+
+def _write_planted(ds: FileDataset, path: Path) -> None:
+    """Write `ds` (PHI planted) the way it came: same syntax, meta or not."""
+    with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+        warnings.simplefilter("ignore")
+        try:
+            ds.save_as(path)
+        except TypeError:
+            # Raw elements read without a VR (an implicit VR body under an
+            # explicit syntax) cannot be written: give them their dictionary VR.
+            for tag in ds.keys():
+                ds[tag]
+            ds.save_as(path)
+
+
+# ---------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------
+
+
+def test_corpus_is_complete() -> None:
+    assert PYDICOM_FILES, "pydicom's bundled test files not found"
+    if not PYDICOM_DATA_FILES:
+        pytest.skip("pydicom-data is not installed")
+    assert len(PYDICOM_DATA_FILES) >= 68
+    assert len(OBJECTS) >= 150
+    assert set(EXPECTED_FAILURES) <= {e.id for e in OBJECTS}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
+def test_file_is_handled_without_crash(
+    entry: _Entry, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = _run(pipeline, entry.path, entry.path.name, out)
+    if result.outcome is Outcome.CLEANED:
+        assert entry.readable, "a file pydicom cannot read was cleaned"
+        assert not entry.dicomdir, "a DICOMDIR was copied"
+        assert result.output is not None
+        cleaned = dcmread(out / result.output)
+        assert cleaned.PatientIdentityRemoved == "YES"
+        return
+    _assert_one_line(result)
+    assert not (out / entry.path.name).exists(), "a file that was not cleaned was written"
+    if entry.dicomdir:
+        assert result.outcome is Outcome.SKIPPED
+
+
+@pytest.mark.parametrize("entry", OBJECTS, ids=[e.id for e in OBJECTS])
+def test_planted_phi_is_removed(entry: _Entry, pipeline: Pipeline, tmp_path: Path) -> None:
+    ds = _read(entry.path)
+    assert ds is not None
+    fill_phi_header(ds, series=1, instance=1)
+    src = tmp_path / "in" / "planted.dcm"
+    src.parent.mkdir()
+    _write_planted(ds, src)
+    before = _read(src)
+    assert before is not None, "the planted file does not re-read"
+    assert _phi_in(src.read_bytes()), "nothing was planted"
+
+    out = tmp_path / "out"
+    result = _run(pipeline, src, "planted.dcm", out)
+
+    expected = EXPECTED_FAILURES.get(entry.id)
+    if expected is not None:
+        assert result.outcome is Outcome.FAILED, result
+        _assert_one_line(result)
+        assert expected in result.reason
+        assert not (out / "planted.dcm").exists()
+        return
+    assert result.outcome is Outcome.CLEANED, f"{result.outcome.value}: {result.reason}"
+    assert result.output is not None
+    data = (out / result.output).read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        after = dcmread(out / result.output)
+
+    assert _phi_in(data) == []
+    assert after.PatientIdentityRemoved == "YES"
+    assert _syntax(after) == (_syntax(before) or _syntax(after))
+    for keyword in IMAGE_KEYWORDS:
+        assert after.get(keyword) == before.get(keyword), keyword
+    assert _pixel_bytes(after) == _pixel_bytes(before)
