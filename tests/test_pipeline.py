@@ -56,7 +56,9 @@ def all_values(ds: Dataset) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cleaned(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, medscrub.RunSummary]:
+def cleaned(
+    samples: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, medscrub.RunSummary]:
     out = tmp_path_factory.mktemp("run") / "clean"
     summary = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, out)
     return out, summary

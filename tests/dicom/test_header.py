@@ -79,7 +79,9 @@ def make_dataset() -> Dataset:
     return ds
 
 
-def clean(profile: Profile | None = None, key: str = "k" * 20, ds: Dataset | None = None) -> Dataset:
+def clean(
+    profile: Profile | None = None, key: str = "k" * 20, ds: Dataset | None = None
+) -> Dataset:
     ds = ds if ds is not None else make_dataset()
     deidentify_header(ds, profile or Profile(), SecretKey.from_text(key))
     return ds
