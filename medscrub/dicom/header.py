@@ -87,7 +87,7 @@ class _Cleaner:
     def _vr(ds: Dataset, tag: int) -> str:
         elem = ds.get_item(tag)
         vr = elem.VR if elem is not None else None
-        if not vr:
+        if not vr or vr == "UN":  # implicit VR, or a known tag sent as UN
             try:
                 vr = dictionary_VR(tag)
             except KeyError:

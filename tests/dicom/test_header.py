@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import struct
 
 import pytest
 from pydicom.dataset import Dataset
@@ -280,3 +281,28 @@ def test_recipe_overrides_win() -> None:
     assert ds.PatientAge == "054Y"
     assert "Modality" not in ds
     assert ds[0x0019100B].value == "2345.5"
+
+
+def test_a_known_sequence_sent_as_un_is_still_cleaned() -> None:
+    from pydicom import dcmread
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    inner = Dataset()
+    inner.SharedFunctionalGroupsSequence = Sequence([_item(PatientName="DOE^HIDDEN")])
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, True
+    write_dataset(buf, inner)
+    value = buf.getvalue()[8:]  # implicit VR: 4-byte tag + 4-byte length, then the items
+    ds = make_dataset()
+    del ds.SharedFunctionalGroupsSequence
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, ds)
+    buf.write(struct.pack("<HH2sHI", 0x5200, 0x9229, b"UN", 0, len(value)) + value)
+    buf.seek(0)
+    reread = dcmread(buf, force=True)  # the element now arrives raw, as UN
+    assert reread.get_item(0x52009229).VR == "UN"
+    out = clean(ds=reread)
+    item = out.SharedFunctionalGroupsSequence[0]
+    assert "DOE" not in str(item.PatientName)
