@@ -12,8 +12,8 @@ import copy
 import hashlib
 import json
 import os
-import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +23,6 @@ from typing import Any
 from pydicom import config as pydicom_config
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
 from medscrub.audit import AuditLog
 from medscrub.dicom.actions import ActionTable
@@ -40,19 +39,11 @@ from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
 from medscrub.profile import Profile
+from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 
 __all__ = ["Pipeline", "RunSummary"]
 
 PIXELS_NOT_CHECKED = "pixel data not checked for burned-in text or faces (not in this version)"
-_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_MAX_SCANNED_VALUE = 1 << 20
-_MIN_VERIFY_LEN = 3
-_HINT_KEYWORDS = {
-    "names": ("PatientName", "OtherPatientNames", "PatientMotherBirthName"),
-    "ids": ("PatientID", "OtherPatientIDs", "AccessionNumber"),
-    "dates": ("PatientBirthDate",),
-    "places": ("InstitutionName", "InstitutionalDepartmentName", "PatientAddress"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +93,6 @@ class _Step:
                           input_sha256=self.digest, **fields)
 
 
-def _header_text(ds: Dataset) -> str:
-    """Every non-pixel value of `ds`, recursively, as one searchable string."""
-    parts: list[str] = []
-    for tag in ds.keys():
-        if tag in _PIXEL_TAGS:
-            continue
-        elem = ds.get_item(tag)
-        value = elem.value if elem is not None else None
-        if isinstance(value, Sequence):
-            parts.extend(_header_text(item) for item in value)
-        elif isinstance(value, (bytes, bytearray)):
-            if len(value) <= _MAX_SCANNED_VALUE:
-                parts.append(bytes(value).decode("latin-1"))
-        elif value is not None:
-            parts.append(str(value))
-    return "\x00".join(parts)
-
-
 class Pipeline:
     """The de-identification pipeline for one profile and one key.
 
@@ -144,14 +117,15 @@ class Pipeline:
         self.key = key or SecretKey.random()
         self.rename = rename
         self.table = ActionTable.for_profile(self.profile)
-        self._kept_hint_kinds = self._kinds_kept()
+        self._unverified_kinds = self._kinds_kept()
 
     def _kinds_kept(self) -> frozenset[str]:
-        kept = set()
-        for kind, keywords in _HINT_KEYWORDS.items():
-            if any(self.table.public(tag_for_keyword(k) or 0) == "K" for k in keywords):
-                kept.add(kind)
-        if self.profile.options & {"retain_longitudinal_full_dates"}:
+        """Identifier kinds the profile keeps on purpose (not verified)."""
+        kept = {
+            kind for kind, keywords in IDENTIFIER_KEYWORDS.items()
+            if any(self.table.public(tag_for_keyword(k) or 0) == "K" for k in keywords)
+        }
+        if "retain_longitudinal_full_dates" in self.profile.options:
             kept.add("dates")
         return frozenset(kept)
 
@@ -163,39 +137,13 @@ class Pipeline:
         return target
 
     def _clean(self, ds: Dataset) -> HeaderResult:
-        hints = PhiHints.from_dataset(ds)
-        with pydicom_config.disable_value_validation():
+        with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+            warnings.simplefilter("ignore")
+            hints = PhiHints.from_dataset(ds)
+            verifier = HeaderVerifier.from_dataset(ds, self._unverified_kinds)
             result = deidentify_header(ds, self.profile, self.key, table=self.table, hints=hints)
-        self._verify(ds, hints)
+            verifier.check(ds)
         return result
-
-    def _verify(self, ds: Dataset, hints: PhiHints) -> None:
-        groups = {
-            "names": hints.names,
-            "ids": hints.ids,
-            "dates": frozenset(d for d in hints.dates if d.isdigit()),
-            "places": hints.places,
-        }
-        strings = sorted(
-            (s for kind, values in groups.items() if kind not in self._kept_hint_kinds
-             for s in values if len(s) >= _MIN_VERIFY_LEN),
-            key=len,
-            reverse=True,
-        )
-        if not strings:
-            return
-        pattern = re.compile(
-            r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, strings)) + r")(?![A-Za-z0-9])",
-            re.IGNORECASE,
-        )
-        found = pattern.findall(_header_text(ds))
-        if found:
-            kinds = sorted(k for k, v in groups.items() if any(f.upper() in
-                           {s.upper() for s in v} for f in found))
-            raise VerificationFailed(
-                f"the cleaned header still holds {len(found)} identifier(s) "
-                f"({', '.join(kinds)}); check recipe overrides"
-            )
 
     def redact_dicom_bytes(self, data: bytes) -> tuple[bytes, HeaderResult]:
         """De-identify one DICOM file's bytes; return the new bytes and the counts."""
@@ -249,7 +197,7 @@ class Pipeline:
         kind = classify(src, data[:132])
         step.kind = kind.value
         if kind is FileKind.BROKEN_DICOM:
-            why = "empty file" if not data else "named as DICOM but not a DICOM file"
+            why = "empty file" if not data else "not a DICOM file medscrub can read"
             raise _Stop(Outcome.FAILED, why)
         if kind is FileKind.PHOTO:
             raise _Stop(Outcome.SKIPPED, "photo cleaning is not in this version; not written")

@@ -14,6 +14,7 @@ image geometry untouched, and the transfer syntax kept.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,13 @@ import pydicom
 import pytest
 from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_has_tag
-from pydicom.dataset import Dataset, FileDataset
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.filereader import dcmread
+from pydicom.uid import (
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
@@ -35,9 +41,10 @@ DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)  # Float, Double Float, Pixel Data
 IMAGE_KEYWORDS = ("Rows", "Columns", "BitsStored", "PhotometricInterpretation")
 MAX_REASON = 200
+MIN_OVERLAY = 16  # smallest Rows/Columns fill_phi_header can draw an overlay for
 
-# Planted-PHI files that are genuinely malformed and that medscrub must refuse
-# with a one-line failure instead of cleaning: corpus id -> words of the reason.
+# Planted-PHI files that medscrub must refuse with a one-line failure instead
+# of cleaning: corpus id -> words of the reason it gives. None at present.
 EXPECTED_FAILURES: dict[str, str] = {}
 
 
@@ -70,8 +77,9 @@ def _files(root: Path | None, prefix: str) -> list[tuple[str, Path]]:
     ]
 
 
-PYDICOM_FILES = _files(_pydicom_test_files(), "pydicom")
-PYDICOM_DATA_FILES = _files(_pydicom_data_files(), "pydicom-data")
+ROOTS = {"pydicom": _pydicom_test_files(), "pydicom-data": _pydicom_data_files()}
+PYDICOM_FILES = _files(ROOTS["pydicom"], "pydicom")
+PYDICOM_DATA_FILES = _files(ROOTS["pydicom-data"], "pydicom-data")
 CORPUS = PYDICOM_FILES + PYDICOM_DATA_FILES
 
 
@@ -154,11 +162,49 @@ def _pixel_bytes(ds: Dataset) -> dict[int, bytes]:
     return {tag: bytes(ds[tag].value) for tag in PIXEL_TAGS if tag in ds}
 
 
-def _syntax(ds: Dataset) -> str | None:
+def _assert_same_image(before: Dataset, after: Dataset) -> None:
+    """The header-only path leaves pixel data and image geometry as they were."""
+    for keyword in IMAGE_KEYWORDS:
+        assert after.get(keyword) == before.get(keyword), keyword
+    pixels = _pixel_bytes(before)
+    assert _pixel_bytes(after).keys() == pixels.keys()
+    for tag, value in _pixel_bytes(after).items():
+        assert value == pixels[tag], f"({tag >> 16:04X},{tag & 0xFFFF:04X}) changed"
+
+
+def _syntax(ds: FileDataset) -> str:
+    """The declared transfer syntax, or for a file without one, how it was encoded."""
     meta = getattr(ds, "file_meta", None)
-    if meta is not None and "TransferSyntaxUID" in meta:
+    if meta is not None and meta.get("TransferSyntaxUID"):
         return str(meta.TransferSyntaxUID)
-    return None
+    implicit, little = ds.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+
+
+def _plant(ds: FileDataset) -> None:
+    """fill_phi_header, quietly (vendor values may not validate).
+
+    A file without File Meta Information stays without it (fill_phi_header
+    would otherwise start a meta group holding only the SOP UIDs).
+    """
+    bare = not (getattr(ds, "file_meta", None) or {})
+    with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+        warnings.simplefilter("ignore")
+        rows, cols = ds.get("Rows"), ds.get("Columns")
+        if rows is not None and cols is not None and min(int(rows), int(cols)) < MIN_OVERLAY:
+            # fill_phi_header draws a framed overlay of the image's size, which
+            # fails on tiny images: plant a 64 x 64 overlay (Rows/Columns absent).
+            del ds.Rows, ds.Columns
+            try:
+                fill_phi_header(ds, series=1, instance=1)
+            finally:
+                ds.Rows, ds.Columns = rows, cols
+        else:
+            fill_phi_header(ds, series=1, instance=1)
+    if bare:
+        ds.file_meta = FileMetaDataset()
 
 
 def _write_planted(ds: FileDataset, path: Path) -> None:
@@ -199,8 +245,13 @@ def test_file_is_handled_without_crash(
         assert entry.readable, "a file pydicom cannot read was cleaned"
         assert not entry.dicomdir, "a DICOMDIR was copied"
         assert result.output is not None
-        cleaned = dcmread(out / result.output)
+        original = _read(entry.path)
+        assert original is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cleaned = dcmread(out / result.output)
         assert cleaned.PatientIdentityRemoved == "YES"
+        _assert_same_image(original, cleaned)
         return
     _assert_one_line(result)
     assert not (out / entry.path.name).exists(), "a file that was not cleaned was written"
@@ -212,7 +263,7 @@ def test_file_is_handled_without_crash(
 def test_planted_phi_is_removed(entry: _Entry, pipeline: Pipeline, tmp_path: Path) -> None:
     ds = _read(entry.path)
     assert ds is not None
-    fill_phi_header(ds, series=1, instance=1)
+    _plant(ds)
     src = tmp_path / "in" / "planted.dcm"
     src.parent.mkdir()
     _write_planted(ds, src)
@@ -228,6 +279,7 @@ def test_planted_phi_is_removed(entry: _Entry, pipeline: Pipeline, tmp_path: Pat
         assert result.outcome is Outcome.FAILED, result
         _assert_one_line(result)
         assert expected in result.reason
+        assert _phi_in(result.reason.encode()) == []
         assert not (out / "planted.dcm").exists()
         return
     assert result.outcome is Outcome.CLEANED, f"{result.outcome.value}: {result.reason}"
@@ -237,9 +289,26 @@ def test_planted_phi_is_removed(entry: _Entry, pipeline: Pipeline, tmp_path: Pat
         warnings.simplefilter("ignore")
         after = dcmread(out / result.output)
 
-    assert _phi_in(data) == []
+    assert _phi_in(data) == [], "planted PHI survived"
     assert after.PatientIdentityRemoved == "YES"
-    assert _syntax(after) == (_syntax(before) or _syntax(after))
-    for keyword in IMAGE_KEYWORDS:
-        assert after.get(keyword) == before.get(keyword), keyword
-    assert _pixel_bytes(after) == _pixel_bytes(before)
+    assert _syntax(after) == _syntax(before), "transfer syntax changed"
+    _assert_same_image(before, after)
+
+
+@pytest.mark.parametrize("name", sorted(ROOTS))
+def test_whole_folder_run_completes(name: str, pipeline: Pipeline, tmp_path: Path) -> None:
+    root = ROOTS[name]
+    if root is None:
+        pytest.skip(f"{name} is not installed")
+    expected = sorted(e.path.relative_to(root).as_posix() for e in ENTRIES
+                      if e.id.startswith(f"{name}/"))
+    audit = tmp_path / "audit.jsonl"
+    try:
+        summary = pipeline.run(root, tmp_path / "out", audit=audit)
+    except Exception as exc:
+        pytest.fail(f"run raised {exc.__class__.__name__}: {exc}", pytrace=False)
+    assert sorted(r.input for r in summary.results) == expected
+    assert sum(summary.counts.values()) == len(expected)
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["input"] for r in records if r["record"] == "file") == expected
+    assert records[-1]["record"] == "summary"

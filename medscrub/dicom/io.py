@@ -18,7 +18,12 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import dcmread
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import UID, ImplicitVRLittleEndian
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from medscrub._version import __version__
 from medscrub.errors import UnsupportedInputError
@@ -43,6 +48,7 @@ _UNDEFINED = 0xFFFFFFFF
 _FIRST_GROUPS = frozenset({0x0002, 0x0004, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028})
 _READ_ERRORS = (
     InvalidDicomError,
+    AttributeError,
     EOFError,
     ValueError,
     TypeError,
@@ -59,20 +65,19 @@ def looks_like_dicom(head: bytes) -> bool:
     """True if `head` (the first 132+ bytes) starts a DICOM file or dataset.
 
     Accepts the 128-byte preamble with ``DICM``, and also files without the
-    preamble that start with a plausible little-endian group 0002-0028 tag.
+    preamble that start with a plausible group 0002-0028 tag (little endian, or
+    big endian with explicit VR).
     """
     if len(head) >= 132 and head[128:132] == b"DICM":
         return True
     if len(head) < 8:
         return False
+    explicit_vr = head[4:6].isalpha() and head[4:6].isupper()
     group, element = struct.unpack("<HH", head[:4])
-    if group not in _FIRST_GROUPS or element > 0x0100:
-        return False
-    vr = head[4:6]
-    if vr.isalpha() and vr.isupper():
-        return True
-    length = struct.unpack("<I", head[4:8])[0]
-    return bool(length < 1 << 20)
+    if group in _FIRST_GROUPS and element <= 0x0100:
+        return explicit_vr or struct.unpack("<I", head[4:8])[0] < 1 << 20
+    group, element = struct.unpack(">HH", head[:4])  # a bare big-endian dataset
+    return explicit_vr and group in _FIRST_GROUPS and element <= 0x0100
 
 
 def _check_lengths(ds: Dataset, size: int) -> None:
@@ -103,14 +108,29 @@ def read_dicom(data: bytes) -> FileDataset:
     return ds
 
 
+def _syntax(ds: FileDataset) -> UID:
+    """The transfer syntax the dataset was read with (also for files without meta)."""
+    meta = getattr(ds, "file_meta", None)
+    declared = meta.get("TransferSyntaxUID") if meta is not None else None
+    if declared:
+        return UID(declared)
+    implicit, little = ds.original_encoding
+    if implicit is False:
+        return ExplicitVRLittleEndian if little is not False else ExplicitVRBigEndian
+    return ImplicitVRLittleEndian
+
+
 def _fresh_meta(ds: FileDataset) -> FileMetaDataset:
-    old = getattr(ds, "file_meta", None) or FileMetaDataset()
-    syntax = old.get("TransferSyntaxUID") or ImplicitVRLittleEndian
+    sop_class = ds.get("SOPClassUID") or (getattr(ds, "file_meta", None) or {}).get(
+        "MediaStorageSOPClassUID"
+    )
+    if not sop_class or not ds.get("SOPInstanceUID"):
+        raise UnsupportedInputError("no SOP Class or SOP Instance UID: not a storable object")
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = ds.get("SOPClassUID", old.get("MediaStorageSOPClassUID", ""))
-    meta.MediaStorageSOPInstanceUID = ds.get("SOPInstanceUID", "")
-    meta.TransferSyntaxUID = syntax
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = _syntax(ds)
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     meta.ImplementationVersionName = f"MEDSCRUB_{__version__}"[:16]
     return meta
