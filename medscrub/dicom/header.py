@@ -44,6 +44,13 @@ _DUMMY = {
     "DS": "0",
 }
 _DUMMY_TEXT = "ANONYMIZED"
+#: How a sequence's items are walked: as the table says ("keep"), with unlisted
+#: free text cleaned of identifiers ("clean", action C), or with unlisted free
+#: text replaced by dummies ("dummy", action D: e.g. SR Text Value under the
+#: Basic Profile). A stricter mode holds for every deeper level.
+_MODES = ("keep", "clean", "dummy")
+_CLEANED_TEXT_VRS = frozenset({"PN", "ST", "LT", "UT", "UC", "LO", "SH"})
+_DUMMIED_TEXT_VRS = frozenset({"PN", "ST", "LT", "UT", "UC"})
 
 
 @dataclass(slots=True)
@@ -110,7 +117,7 @@ class _Cleaner:
         return f"ANON{token}" if token else ""
 
     # -- the walk -------------------------------------------------------------
-    def clean(self, ds: Dataset, depth: int) -> None:
+    def clean(self, ds: Dataset, depth: int, mode: str = "keep") -> None:
         if depth > MAX_DEPTH:
             raise UnsupportedInputError(f"sequences nested deeper than {MAX_DEPTH} levels")
         creators: dict[int, str] = {}
@@ -133,11 +140,15 @@ class _Cleaner:
                     continue
                 vr = self._vr(ds, tag)
                 if vr == "SQ":
-                    self._recurse(ds, tag, depth)
+                    self._recurse(ds, tag, depth, mode)
                 elif vr == "UI" and not self.table.retain_uids:
                     self._remap_unregistered(ds, tag)
+                elif mode == "clean" and vr in _CLEANED_TEXT_VRS:
+                    self._clean_value(ds, tag, vr)
+                elif mode == "dummy" and vr in _DUMMIED_TEXT_VRS:
+                    self._dummy(ds, tag, vr)
                 continue
-            self._apply(ds, tag, action, depth)
+            self._apply(ds, tag, action, depth, mode)
         for tag in private_tags:
             if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
                 continue
@@ -146,7 +157,7 @@ class _Cleaner:
             if action == "K":
                 kept_blocks.add(block)
                 if self._vr(ds, tag) == "SQ":
-                    self._recurse(ds, tag, depth)
+                    self._recurse(ds, tag, depth, mode)
             else:
                 self._remove(ds, tag, "X")
         for tag in private_tags:
@@ -159,9 +170,9 @@ class _Cleaner:
         del ds[tag]
         self.counts[code] += 1
 
-    def _recurse(self, ds: Dataset, tag: int, depth: int) -> None:
+    def _recurse(self, ds: Dataset, tag: int, depth: int, mode: str) -> None:
         for item in ds[tag].value or ():
-            self.clean(item, depth + 1)
+            self.clean(item, depth + 1, mode)
 
     def _remap_unregistered(self, ds: Dataset, tag: int) -> None:
         elem = ds[tag]
@@ -170,7 +181,7 @@ class _Cleaner:
             self._remap(elem)
             self.counts["U"] += 1
 
-    def _apply(self, ds: Dataset, tag: int, action: str, depth: int) -> None:
+    def _apply(self, ds: Dataset, tag: int, action: str, depth: int, mode: str) -> None:
         vr = self._vr(ds, tag)
         if vr == "SQ":
             if action == "X":
@@ -179,7 +190,8 @@ class _Cleaner:
                 self._set(ds, tag, "SQ", Sequence([]))
                 self.counts["Z"] += 1
             else:
-                self._recurse(ds, tag, depth)
+                inner = {"C": "clean", "D": "dummy"}.get(action, "keep")
+                self._recurse(ds, tag, depth, max(mode, inner, key=_MODES.index))
             return
         if action == "K":
             return

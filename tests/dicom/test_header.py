@@ -237,27 +237,51 @@ def test_clean_descriptors_scrubs_identifiers_and_keeps_the_rest() -> None:
     assert ds.StudyDescription == "CT CHEST FOLLOWUP"
 
 
-def test_clean_structured_content_recurses() -> None:
+def report() -> Dataset:
     ds = make_dataset()
     ds.ContentSequence = Sequence(
-        [_item(ValueType="PNAME", PersonName="DOE^JANE",
-               ContentSequence=Sequence([_item(ValueType="UIDREF", UID=UID_ROOT + "7.7")]))]
+        [
+            _item(ValueType="TEXT", TextValue="Seen DOE today, MRN1234567, stable"),
+            _item(ValueType="PNAME", PersonName="DOE^JANE",
+                  ContentSequence=Sequence([_item(ValueType="UIDREF", UID=UID_ROOT + "7.7")])),
+        ]
     )
-    out = clean(Profile(options=frozenset({"clean_structured_content"})), ds=ds)
-    item = out.ContentSequence[0]
-    assert "DOE" not in str(item.PersonName)
-    assert item.ContentSequence[0].UID.startswith("2.25.")
+    return ds
 
 
-def test_clean_graphics_keeps_annotations_cleaned() -> None:
+def test_structured_content_text_is_dummied_by_the_basic_profile() -> None:
+    items = clean(ds=report()).ContentSequence
+    assert items[0].TextValue == "ANONYMIZED"
+    assert "DOE" not in str(items[1].PersonName)
+    assert items[1].ContentSequence[0].UID.startswith("2.25.")
+
+
+def test_clean_structured_content_keeps_text_without_identifiers() -> None:
+    out = clean(Profile(options=frozenset({"clean_structured_content"})), ds=report())
+    assert out.ContentSequence[0].TextValue == "Seen today stable"
+    assert out.ContentSequence[1].ContentSequence[0].UID.startswith("2.25.")
+
+
+def annotated() -> Dataset:
     ds = make_dataset()
     ds.GraphicAnnotationSequence = Sequence(
         [_item(GraphicLayer="LAYER1",
-               TextObjectSequence=Sequence([_item(UnformattedTextValue="DOE^JANE")]))]
+               TextObjectSequence=Sequence([_item(UnformattedTextValue="L kidney, DOE^JANE")]))]
     )
-    out = clean(Profile(options=frozenset({"clean_graphics"})), ds=ds)
-    assert "GraphicAnnotationSequence" in out
-    assert 0x60003000 not in out  # overlays still go
+    return ds
+
+
+def test_graphic_annotation_text_is_dummied_by_the_basic_profile() -> None:
+    text = clean(ds=annotated()).GraphicAnnotationSequence[0].TextObjectSequence[0]
+    assert text.UnformattedTextValue == "ANONYMIZED"
+
+
+def test_clean_graphics_keeps_annotation_text_without_identifiers() -> None:
+    out = clean(Profile(options=frozenset({"clean_graphics"})), ds=annotated())
+    layer = out.GraphicAnnotationSequence[0]
+    assert layer.GraphicLayer == "LAYER1"
+    assert layer.TextObjectSequence[0].UnformattedTextValue == "L kidney"
+    assert 0x60003000 not in out  # overlay planes still go
 
 
 @pytest.mark.parametrize(
