@@ -26,6 +26,7 @@ from pydicom.uid import (
 )
 
 from medscrub._version import __version__
+from medscrub.dicom.rawio import encode_explicit_le, is_explicit_le, read_explicit_le, truncated
 from medscrub.errors import UnsupportedInputError
 
 __all__ = [
@@ -86,16 +87,16 @@ def _check_lengths(ds: Dataset, size: int) -> None:
         if not isinstance(raw, RawDataElement) or raw.length == _UNDEFINED:
             continue
         if raw.value is not None and len(raw.value) < raw.length:
-            raise UnsupportedInputError(
-                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) declares {raw.length} bytes "
-                f"but the file ends first (truncated or corrupt; {size} bytes)"
-            )
+            raise truncated(tag, raw.length, size)
 
 
 def read_dicom(data: bytes) -> FileDataset:
     """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed."""
     if not looks_like_dicom(data[:132]):
         raise UnsupportedInputError("not a DICOM file")
+    fast = read_explicit_le(data)
+    if fast is not None:
+        return fast
     try:
         with warnings.catch_warnings(), pydicom_config.disable_value_validation():
             warnings.simplefilter("ignore")
@@ -140,6 +141,12 @@ def encode_dicom(ds: FileDataset) -> bytes:
     """Serialize `ds` as a DICOM file: zero preamble, fresh meta, same syntax."""
     ds.file_meta = _fresh_meta(ds)
     ds.preamble = b"\x00" * 128
+    if is_explicit_le(ds.file_meta.TransferSyntaxUID):
+        try:
+            with pydicom_config.disable_value_validation():
+                return encode_explicit_le(ds, ds.file_meta)
+        except (ValueError, TypeError, struct.error):
+            pass  # pydicom's writer below handles what the splice writer does not
     buf = io.BytesIO()
     try:
         with warnings.catch_warnings(), pydicom_config.disable_value_validation():
