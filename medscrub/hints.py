@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydicom.dataset import Dataset
+from medscrub.dicom.codec import Node
+from medscrub.dicom.values import DEFAULT_ENCODINGS, strings, tag_of
 
 __all__ = ["PhiHints"]
 
@@ -53,14 +54,6 @@ _TIDY = re.compile(r"[\s^,;:]*\s[\s^,;:]*|\^+")
 _MIN_LEN = 2
 
 
-def _strings(value: object) -> Iterable[str]:
-    if value is None:
-        return ()
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [str(v) for v in value]  # type: ignore[attr-defined]
-    return [str(value)]
-
-
 def _date_spellings(value: str) -> list[str]:
     try:
         day = dt.datetime.strptime(value.strip()[:8], "%Y%m%d").date()
@@ -81,17 +74,21 @@ class PhiHints:
     dates: frozenset[str] = frozenset()
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, extra: Iterable[str] = ()) -> PhiHints:
+    def from_node(
+        cls, node: Node, encodings: list[str] = DEFAULT_ENCODINGS, extra: Iterable[str] = ()
+    ) -> PhiHints:
         """Collect hints from the top level of an original, uncleaned header."""
+
+        def values(keywords: tuple[str, ...]) -> list[str]:
+            return [v for k in keywords for v in strings(node, tag_of(k), encodings)]
+
         names: set[str] = set()
-        for keyword in _NAME_KEYWORDS:
-            for value in _strings(ds.get(keyword)):
-                names.add(value.strip("^ "))
-                names.update(part.strip() for part in re.split(r"[\^=]", value))
-        ids = {v.strip() for k in _ID_KEYWORDS for v in _strings(ds.get(k))}
-        places = {v.strip() for k in _PLACE_KEYWORDS for v in _strings(ds.get(k))}
-        dates = {s for k in _DATE_KEYWORDS for v in _strings(ds.get(k)) for s in _date_spellings(v)}
-        ids.update(e.strip() for e in extra)
+        for value in values(_NAME_KEYWORDS):
+            names.add(value.strip("^ "))
+            names.update(part.strip() for part in re.split(r"[\^=]", value))
+        ids = set(values(_ID_KEYWORDS)) | {e.strip() for e in extra}
+        places = set(values(_PLACE_KEYWORDS))
+        dates = {s for v in values(_DATE_KEYWORDS) for s in _date_spellings(v)}
 
         def keep(items: set[str]) -> frozenset[str]:
             return frozenset(i for i in items if len(i) >= _MIN_LEN)

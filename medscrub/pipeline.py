@@ -20,19 +20,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pydicom import config as pydicom_config
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
 from medscrub.audit import AuditLog
 from medscrub.dicom.actions import ActionTable
-from medscrub.dicom.header import HeaderResult, deidentify_header
+from medscrub.dicom.codec import Node
+from medscrub.dicom.header import HeaderResult, deidentify
 from medscrub.dicom.io import (
     DICOMDIR_CLASS,
     ENCAPSULATED_DOCUMENT_CLASSES,
+    dataset_to_node,
     encode_dicom,
     read_dicom,
+    replace_contents,
+    sop_class,
 )
+from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for
 from medscrub.errors import MedscrubError, UnsupportedInputError, VerificationFailed
 from medscrub.files import FileKind, atomic_write, classify, remove_stale_temporaries, walk
 from medscrub.hints import PhiHints
@@ -43,6 +47,8 @@ from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 
 __all__ = ["Pipeline", "RunSummary"]
 
+_DIRECTORY_RECORDS = 0x00041220
+_ENCAPSULATED_DOCUMENT = 0x00420011
 PIXELS_NOT_CHECKED = "pixel data not checked for burned-in text or faces (not in this version)"
 
 
@@ -133,34 +139,36 @@ class Pipeline:
     def redact_dataset(self, ds: Dataset, *, in_place: bool = False) -> Dataset:
         """Return `ds` de-identified (a copy unless `in_place`); verify the result."""
         target = ds if in_place else copy.deepcopy(ds)
-        self._clean(target)
+        node = dataset_to_node(target)
+        self._clean(node)
+        replace_contents(target, node)
         return target
 
-    def _clean(self, ds: Dataset) -> HeaderResult:
-        with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+    def _clean(self, node: Node) -> HeaderResult:
+        encodings = encodings_for(node, DEFAULT_ENCODINGS)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            hints = PhiHints.from_dataset(ds)
-            verifier = HeaderVerifier.from_dataset(ds, self._unverified_kinds)
-            result = deidentify_header(ds, self.profile, self.key, table=self.table, hints=hints)
-            verifier.check(ds)
+            hints = PhiHints.from_node(node, encodings)
+            verifier = HeaderVerifier.from_node(node, self._unverified_kinds, encodings)
+            result = deidentify(node, self.profile, self.key, table=self.table, hints=hints)
+            verifier.check(node)
         return result
 
     def redact_dicom_bytes(self, data: bytes) -> tuple[bytes, HeaderResult]:
         """De-identify one DICOM file's bytes; return the new bytes and the counts."""
-        ds = read_dicom(data)
-        meta = getattr(ds, "file_meta", None) or {}
-        sop_class = str(ds.get("SOPClassUID", "") or meta.get("MediaStorageSOPClassUID", ""))
-        if sop_class == DICOMDIR_CLASS or "DirectoryRecordSequence" in ds:
+        file = read_dicom(data)
+        klass = sop_class(file)
+        if klass == DICOMDIR_CLASS or _DIRECTORY_RECORDS in file.body:
             raise _Refused(
                 "DICOMDIR indexes the original patient records; not copied "
                 "(build a new one from the cleaned files)"
             )
-        if sop_class in ENCAPSULATED_DOCUMENT_CLASSES or "EncapsulatedDocument" in ds:
+        if klass in ENCAPSULATED_DOCUMENT_CLASSES or _ENCAPSULATED_DOCUMENT in file.body:
             raise UnsupportedInputError(
                 "encapsulated document (PDF/CDA/3-D model): its content cannot be checked"
             )
-        result = self._clean(ds)
-        return encode_dicom(ds), result
+        result = self._clean(file.body)
+        return encode_dicom(file), result
 
     # -- files ------------------------------------------------------------------
     def _output_name(self, rel: str, kind: FileKind) -> str:

@@ -11,12 +11,10 @@ values are not searched for, so that clean files are not quarantined by them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
-
+from medscrub.dicom.codec import Node
+from medscrub.dicom.values import DEFAULT_ENCODINGS, decode_text, encodings_for, strings, tag_of
 from medscrub.errors import VerificationFailed
 
 __all__ = ["IDENTIFIER_KEYWORDS", "HeaderVerifier"]
@@ -40,29 +38,17 @@ _PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _MAX_SCANNED_VALUE = 1 << 20
 
 
-def _values(value: object) -> Iterable[str]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return [str(v) for v in value]  # type: ignore[attr-defined]
-    return [str(value)]
-
-
-def header_text(ds: Dataset) -> str:
-    """Every non-pixel value of `ds`, recursively, as one searchable string."""
+def header_text(node: Node, parent: list[str] = DEFAULT_ENCODINGS) -> str:
+    """Every non-pixel value of a data set tree, recursively, as one searchable string."""
+    encodings = encodings_for(node, parent)
     parts: list[str] = []
-    for tag in ds.keys():
+    for tag, elem in node.items():
         if tag in _PIXEL_TAGS:
             continue
-        elem = ds.get_item(tag)
-        value = elem.value if elem is not None else None
-        if isinstance(value, Sequence):
-            parts.extend(header_text(item) for item in value)
-        elif isinstance(value, (bytes, bytearray)):
-            if len(value) <= _MAX_SCANNED_VALUE:
-                parts.append(bytes(value).decode("latin-1"))
-        elif value is not None:
-            parts.append(str(value))
+        if isinstance(elem.value, list):
+            parts.extend(header_text(item, encodings) for item in elem.value)
+        elif len(elem.value) <= _MAX_SCANNED_VALUE:
+            parts.append(decode_text(elem, encodings))
     return "\x00".join(parts)
 
 
@@ -73,32 +59,37 @@ class HeaderVerifier:
     identifiers: dict[str, frozenset[str]]
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, skip_kinds: frozenset[str] = frozenset()) -> HeaderVerifier:
+    def from_node(
+        cls,
+        node: Node,
+        skip_kinds: frozenset[str] = frozenset(),
+        encodings: list[str] = DEFAULT_ENCODINGS,
+    ) -> HeaderVerifier:
         """Collect identifiers from the original (uncleaned) top-level header."""
         found: dict[str, frozenset[str]] = {}
         for kind, keywords in IDENTIFIER_KEYWORDS.items():
             if kind in skip_kinds:
                 continue
-            strings: set[str] = set()
+            collected: set[str] = set()
             for keyword in keywords:
-                for value in _values(ds.get(keyword)):
+                for value in strings(node, tag_of(keyword), encodings):
                     parts = re.split(r"[\^=]", value) if kind == "names" else [value]
-                    strings.update(p.strip() for p in parts)
+                    collected.update(p.strip() for p in parts)
             found[kind] = frozenset(
-                s for s in strings
+                s for s in collected
                 if len(s) >= _MIN_LENGTH[kind] and s.upper() not in _PLACEHOLDERS
             )
         return cls(found)
 
-    def check(self, ds: Dataset) -> None:
-        """Raise VerificationFailed if a cleaned `ds` still holds an identifier."""
+    def check(self, node: Node) -> None:
+        """Raise VerificationFailed if a cleaned data set still holds an identifier."""
         strings = sorted({s for v in self.identifiers.values() for s in v}, key=len, reverse=True)
         if not strings:
             return
         pattern = re.compile(
             r"(?<![\w])(?:" + "|".join(map(re.escape, strings)) + r")(?![\w])", re.IGNORECASE
         )
-        found = {m.upper() for m in pattern.findall(header_text(ds))}
+        found = {m.upper() for m in pattern.findall(header_text(node))}
         if found:
             kinds = sorted(
                 kind for kind, values in self.identifiers.items()

@@ -6,8 +6,14 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from medscrub.dicom.codec import Node
+from medscrub.dicom.io import dataset_to_node
 from medscrub.errors import VerificationFailed
 from medscrub.verify import HeaderVerifier
+
+
+def node(ds: Dataset) -> Node:
+    return dataset_to_node(ds)
 
 
 def original() -> Dataset:
@@ -30,7 +36,7 @@ def cleaned(**values: str) -> Dataset:
 
 
 def test_clean_header_passes() -> None:
-    HeaderVerifier.from_dataset(original()).check(cleaned())
+    HeaderVerifier.from_node(node(original())).check(node(cleaned()))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +49,7 @@ def test_clean_header_passes() -> None:
 )
 def test_identifier_left_behind_is_found(keyword: str, value: str, kind: str) -> None:
     with pytest.raises(VerificationFailed, match=kind) as info:
-        HeaderVerifier.from_dataset(original()).check(cleaned(**{keyword: value}))
+        HeaderVerifier.from_node(node(original())).check(node(cleaned(**{keyword: value})))
     assert value not in str(info.value)
 
 
@@ -53,16 +59,16 @@ def test_nested_and_raw_values_are_searched() -> None:
     item.TextValue = "seen by ZEBEDEE"
     ds.ContentSequence = Sequence([item])
     with pytest.raises(VerificationFailed):
-        HeaderVerifier.from_dataset(original()).check(ds)
+        HeaderVerifier.from_node(node(original())).check(node(ds))
 
 
 def test_placeholders_short_ids_and_word_parts_are_not_identifiers() -> None:
-    verifier = HeaderVerifier.from_dataset(original())
+    verifier = HeaderVerifier.from_node(node(original()))
     assert "ANONYMOUS" not in verifier.identifiers["names"]
     assert "77" not in verifier.identifiers["ids"]
-    verifier.check(cleaned(StudyDescription="ZEBEDEES_PROTOCOL"))
+    verifier.check(node(cleaned(StudyDescription="ZEBEDEES_PROTOCOL")))
 
 
 def test_skipped_kinds_are_not_searched() -> None:
-    verifier = HeaderVerifier.from_dataset(original(), frozenset({"names"}))
-    verifier.check(cleaned(ImageComments="ZEBEDEE"))
+    verifier = HeaderVerifier.from_node(node(original()), frozenset({"names"}))
+    verifier.check(node(cleaned(ImageComments="ZEBEDEE")))

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-
-from pydicom.datadict import get_entry
 
 from medscrub._annex_e import PRIVATE_ROW, ROWS
 from medscrub.dicom._safe_private import SAFE_PRIVATE
@@ -35,16 +32,6 @@ def resolve_row(basic: str, options: tuple[tuple[str, str], ...], chosen: frozen
     if "K" in codes:
         return "K"
     return _NARROW.get(basic, basic)
-
-
-@lru_cache(maxsize=65536)
-def is_known_public(tag: int) -> bool:
-    """True if the data dictionary (repeating groups included) knows `tag`."""
-    try:
-        get_entry(tag)
-    except KeyError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)

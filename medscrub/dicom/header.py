@@ -1,9 +1,10 @@
 """Apply a profile to a DICOM header, recursively through every sequence.
 
-:func:`deidentify_header` is the whole header step: it changes the dataset in
-place and returns counts of what it did, never the values it removed.
-Elements the profile keeps are never decoded: pydicom's raw elements pass
-through untouched, which is what keeps the header path fast.
+:func:`deidentify` is the whole header step on the light element tree of
+:mod:`medscrub.dicom.codec`: it changes the tree in place and returns counts
+of what it did, never the values it removed. Elements the profile keeps are
+never decoded, which is what keeps the header path fast.
+:func:`deidentify_header` does the same to an in-memory pydicom ``Dataset``.
 """
 
 from __future__ import annotations
@@ -12,28 +13,39 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pydicom._uid_dict import UID_dictionary
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 
 from medscrub._version import __version__
 from medscrub.dicom._safe_private import DEIDENTIFICATION_METHOD_CODES
-from medscrub.dicom.actions import ActionTable, is_known_public
+from medscrub.dicom.actions import ActionTable
+from medscrub.dicom.codec import Element, Node
 from medscrub.dicom.dates import shift_value
-from medscrub.errors import UnsupportedInputError
+from medscrub.dicom.io import dataset_to_node, replace_contents
+from medscrub.dicom.values import (
+    DEFAULT_ENCODINGS,
+    TEXT_VRS,
+    ascii_element,
+    decode_text,
+    dictionary_vr,
+    encodings_for,
+    is_known_public,
+    strings,
+    text_element,
+)
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
 from medscrub.profile import Profile
 
-__all__ = ["HeaderResult", "deidentify_header", "patient_key"]
+__all__ = ["HeaderResult", "deidentify", "deidentify_header", "patient_key"]
 
-MAX_DEPTH = 32
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
-_TEXT_VRS = frozenset({"LO", "SH", "ST", "LT", "UT", "UC", "PN", "CS"})
-_STRING_VRS = frozenset({"AE", "AS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"})
+_ISSUER = 0x00100021
+_BIRTH_DATE = 0x00100030
+_STUDY_UID = 0x0020000D
+_PIXEL_DATA = 0x7FE00010
 _NUMERIC_VRS = frozenset({"IS", "DS", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"})
+_STRING_VRS = TEXT_VRS | {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"}
 _DUMMY = {
     "PN": "ANONYMOUS",
     "DA": "19000101",
@@ -44,6 +56,8 @@ _DUMMY = {
     "DS": "0",
 }
 _DUMMY_TEXT = "ANONYMIZED"
+_ZERO = {"US": b"\0\0", "SS": b"\0\0", "UL": b"\0" * 4, "SL": b"\0" * 4, "FL": b"\0" * 4,
+         "FD": b"\0" * 8, "UV": b"\0" * 8, "SV": b"\0" * 8}
 #: How a sequence's items are walked: as the table says ("keep"), with unlisted
 #: free text cleaned of identifiers ("clean", action C), or with unlisted free
 #: text replaced by dummies ("dummy", action D: e.g. SR Text Value under the
@@ -63,20 +77,31 @@ class HeaderResult:
     has_pixels: bool = False
 
 
-def patient_key(ds: Dataset) -> str:
+def patient_key(node: Node, encodings: list[str] = DEFAULT_ENCODINGS) -> str:
     """The key that groups files of one patient (ID with issuer, else name+birth date)."""
-    pid = str(ds.get("PatientID", "") or "").strip()
+    pid = " ".join(strings(node, _PATIENT_ID, encodings))
     if pid:
-        return f"id\x00{pid}\x00{str(ds.get('IssuerOfPatientID', '') or '').strip()}"
-    name = str(ds.get("PatientName", "") or "").strip()
-    birth = str(ds.get("PatientBirthDate", "") or "").strip()
+        return f"id\x00{pid}\x00{' '.join(strings(node, _ISSUER, encodings))}"
+    name = " ".join(strings(node, _PATIENT_NAME, encodings))
+    birth = " ".join(strings(node, _BIRTH_DATE, encodings))
     if name or birth:
         return f"name\x00{name.upper()}\x00{birth}"
-    return f"study\x00{ds.get('StudyInstanceUID', '')}"
+    return f"study\x00{' '.join(strings(node, _STUDY_UID, encodings))}"
+
+
+def _private_block(tag: int) -> int:
+    """(group, block) of a private element or of its creator element, as one int."""
+    element = tag & 0xFFFF
+    block = element if element <= 0x00FF else element >> 8
+    return ((tag >> 16) << 8) | block
+
+
+def _is_creator(tag: int) -> bool:
+    return 0x0010 <= (tag & 0xFFFF) <= 0x00FF
 
 
 class _Cleaner:
-    """One dataset's walk: the table, the key and the hints it needs."""
+    """One data set's walk: the table, the key and the hints it needs."""
 
     def __init__(
         self, table: ActionTable, key: SecretKey, hints: PhiHints, pkey: str, shift: bool
@@ -84,222 +109,192 @@ class _Cleaner:
         self.table = table
         self.key = key
         self.hints = hints
-        self.pkey = pkey
         self.days = key.day_shift(pkey) if shift else 0
         self.patient_token = key.token("patient", pkey, 12)
         self.counts: Counter[str] = Counter()
 
-    # -- helpers -------------------------------------------------------------
-    @staticmethod
-    def _vr(ds: Dataset, tag: int) -> str:
-        elem = ds.get_item(tag)
-        vr = elem.VR if elem is not None else None
-        if not vr or vr == "UN":  # implicit VR, or a known tag sent as UN
-            try:
-                vr = dictionary_VR(tag)
-            except KeyError:
-                vr = "UN"
-        return "OW" if vr in ("OB or OW", "US or OW", "US or SS or OW") else str(vr).split(" ")[0]
-
-    def _set(self, ds: Dataset, tag: int, vr: str, value: object) -> None:
-        ds[tag] = DataElement(tag, vr, value)
-
-    def _remap(self, elem: DataElement) -> None:
-        if elem.VM > 1:
-            elem.value = [self.key.uid(str(v)) if str(v).strip() else "" for v in elem.value]
-        elif elem.value:
-            elem.value = self.key.uid(str(elem.value))
-
-    def _pseudonym(self, tag: int, value: str) -> str:
-        token = self.patient_token if value else ""
-        if tag == _PATIENT_NAME:
-            return f"ANON^{token}" if token else ""
-        return f"ANON{token}" if token else ""
-
-    # -- the walk -------------------------------------------------------------
-    def clean(self, ds: Dataset, depth: int, mode: str = "keep") -> None:
-        if depth > MAX_DEPTH:
-            raise UnsupportedInputError(f"sequences nested deeper than {MAX_DEPTH} levels")
+    def clean(self, node: Node, mode: str, parent: list[str]) -> None:
+        encodings = encodings_for(node, parent)
         creators: dict[int, str] = {}
-        kept_blocks: set[int] = set()
-        private_tags: list[int] = []
-        for tag in [int(t) for t in ds.keys()]:
-            group = tag >> 16
-            if group & 1:
-                private_tags.append(tag)
-                if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
-                    value = ds[tag].value
-                    if isinstance(value, bytes):
-                        value = value.decode("latin-1", "replace")
-                    creators[(group << 8) | (tag & 0xFF)] = str(value or "").strip()
+        private: list[int] = []
+        for tag in list(node):
+            if (tag >> 16) & 1:
+                private.append(tag)
+                if _is_creator(tag):
+                    creators[_private_block(tag)] = decode_text(node[tag], encodings).strip()
                 continue
             action = self.table.public(tag)
             if action is None:
-                if tag & 0xFFFF == 0 or not is_known_public(tag):
-                    self._remove(ds, tag, "X")
-                    continue
-                vr = self._vr(ds, tag)
-                if vr == "SQ":
-                    self._recurse(ds, tag, depth, mode)
-                elif vr == "UI" and not self.table.retain_uids:
-                    self._remap_unregistered(ds, tag)
-                elif mode == "clean" and vr in _CLEANED_TEXT_VRS:
-                    self._clean_value(ds, tag, vr)
-                elif mode == "dummy" and vr in _DUMMIED_TEXT_VRS:
-                    self._dummy(ds, tag, vr)
-                continue
-            self._apply(ds, tag, action, depth, mode)
-        for tag in private_tags:
-            if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
-                continue
-            block = ((tag >> 16) << 8) | ((tag >> 8) & 0xFF)
-            action = self.table.private_element(tag, creators.get(block))
-            if action == "K":
-                kept_blocks.add(block)
-                if self._vr(ds, tag) == "SQ":
-                    self._recurse(ds, tag, depth, mode)
+                self._unlisted(node, tag, mode, encodings)
             else:
-                self._remove(ds, tag, "X")
-        for tag in private_tags:
-            if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
-                block = ((tag >> 16) << 8) | (tag & 0xFF)
-                if block not in kept_blocks:
-                    self._remove(ds, tag, "X")
+                self._apply(node, tag, action, mode, encodings)
+        kept_blocks: set[int] = set()
+        for tag in private:
+            if _is_creator(tag):
+                continue
+            block = _private_block(tag)
+            if self.table.private_element(tag, creators.get(block)) == "K":
+                kept_blocks.add(block)
+                self._walk_items(node[tag], mode, encodings)
+            else:
+                self._remove(node, tag)
+        for tag in private:
+            if _is_creator(tag) and _private_block(tag) not in kept_blocks:
+                self._remove(node, tag)
 
-    def _remove(self, ds: Dataset, tag: int, code: str) -> None:
-        del ds[tag]
-        self.counts[code] += 1
+    # -- per element -----------------------------------------------------------
+    def _vr(self, node: Node, tag: int) -> str:
+        vr = node[tag].vr
+        if vr == "UN":  # a known attribute sent as UN: treat it by its real VR
+            return dictionary_vr(tag) or "UN"
+        return vr
 
-    def _recurse(self, ds: Dataset, tag: int, depth: int, mode: str) -> None:
-        for item in ds[tag].value or ():
-            self.clean(item, depth + 1, mode)
+    def _remove(self, node: Node, tag: int) -> None:
+        del node[tag]
+        self.counts["X"] += 1
 
-    def _remap_unregistered(self, ds: Dataset, tag: int) -> None:
-        elem = ds[tag]
-        values = elem.value if elem.VM > 1 else [elem.value]
-        if any(str(v) and str(v) not in UID_dictionary for v in values):
-            self._remap(elem)
-            self.counts["U"] += 1
+    def _walk_items(self, elem: Element, mode: str, encodings: list[str]) -> None:
+        if isinstance(elem.value, list):
+            for item in elem.value:
+                self.clean(item, mode, encodings)
 
-    def _apply(self, ds: Dataset, tag: int, action: str, depth: int, mode: str) -> None:
-        vr = self._vr(ds, tag)
-        if vr == "SQ":
-            if action == "X":
-                self._remove(ds, tag, "X")
-            elif action == "Z":
-                self._set(ds, tag, "SQ", Sequence([]))
+    def _unlisted(self, node: Node, tag: int, mode: str, encodings: list[str]) -> None:
+        if tag & 0xFFFF == 0 or not is_known_public(tag):
+            self._remove(node, tag)  # group lengths and unknown public tags
+            return
+        elem = node[tag]
+        vr = self._vr(node, tag)
+        if isinstance(elem.value, list):
+            self._walk_items(elem, mode, encodings)
+        elif vr == "UI" and not self.table.retain_uids:
+            values = decode_text(elem, encodings).split("\\")
+            if any(v and v not in UID_dictionary for v in values):
+                self._remap(node, tag)
+        elif mode == "clean" and vr in _CLEANED_TEXT_VRS:
+            self._clean_value(node, tag, vr, encodings)
+        elif mode == "dummy" and vr in _DUMMIED_TEXT_VRS:
+            self._dummy(node, tag, vr)
+
+    def _apply(self, node: Node, tag: int, action: str, mode: str, encodings: list[str]) -> None:
+        if action == "X":
+            self._remove(node, tag)
+            return
+        elem = node[tag]
+        if isinstance(elem.value, list):
+            if action == "Z":
+                node[tag] = Element("SQ", [])
                 self.counts["Z"] += 1
             else:
                 inner = {"C": "clean", "D": "dummy"}.get(action, "keep")
-                self._recurse(ds, tag, depth, max(mode, inner, key=_MODES.index))
+                self._walk_items(elem, max(mode, inner, key=_MODES.index), encodings)
             return
         if action == "K":
             return
-        if action == "X":
-            self._remove(ds, tag, "X")
-            return
+        vr = self._vr(node, tag)
         if tag in (_PATIENT_NAME, _PATIENT_ID) and action in ("Z", "D"):
-            raw = ds.get_item(tag)
-            present = raw is not None and raw.value not in (None, b"", "")
-            self._set(ds, tag, vr, self._pseudonym(tag, "x" if present else ""))
-            self.counts["D"] += 1
-            return
-        if action == "Z":
-            self._set(ds, tag, vr, "" if vr in _TEXT_VRS or vr in _STRING_VRS else None)
+            self._pseudonym(node, tag, vr)
+        elif action == "Z":
+            node[tag] = Element(vr, b"")
             self.counts["Z"] += 1
-        elif action == "U" and vr == "UI":
-            elem = ds[tag]
-            self._remap(elem)
-            self.counts["U"] += 1
         elif action == "C":
-            self._clean_value(ds, tag, vr)
+            self._clean_value(node, tag, vr, encodings)
+        elif vr == "UI":  # U, or D on a UID
+            self._remap(node, tag)
         else:  # D, or U on a VR that cannot hold a UID
-            self._dummy(ds, tag, vr)
+            self._dummy(node, tag, vr)
 
-    def _dummy(self, ds: Dataset, tag: int, vr: str) -> None:
-        if vr == "UI":
-            elem = ds[tag]
-            self._remap(elem)
-            self.counts["U"] += 1
-            return
-        if vr in _DUMMY:
-            value: object = _DUMMY[vr]
-        elif vr in _NUMERIC_VRS:
-            value = 0
-        elif vr in _TEXT_VRS or vr == "AE":
-            value = _DUMMY_TEXT
+    def _pseudonym(self, node: Node, tag: int, vr: str) -> None:
+        present = bool(node[tag].value)
+        token = self.patient_token if present else ""
+        if tag == _PATIENT_NAME:
+            value = f"ANON^{token}" if token else ""
         else:
-            value = None
-        self._set(ds, tag, vr, value)
+            value = f"ANON{token}" if token else ""
+        node[tag] = ascii_element(vr, value)
         self.counts["D"] += 1
 
-    def _clean_value(self, ds: Dataset, tag: int, vr: str) -> None:
-        elem = ds[tag]
-        if elem.value in (None, "", b""):
+    def _remap(self, node: Node, tag: int) -> None:
+        raw = node[tag].value
+        assert isinstance(raw, bytes)
+        values = raw.rstrip(b"\x00 ").decode("ascii", "replace").split("\\")
+        new = [self.key.uid(v.strip()) if v.strip() else "" for v in values]
+        node[tag] = ascii_element("UI", new)
+        self.counts["U"] += 1
+
+    def _dummy(self, node: Node, tag: int, vr: str) -> None:
+        if vr in _DUMMY:
+            node[tag] = ascii_element(vr, _DUMMY[vr])
+        elif vr in _ZERO:
+            node[tag] = Element(vr, _ZERO[vr])
+        elif vr in _STRING_VRS:
+            node[tag] = ascii_element(vr, _DUMMY_TEXT)
+        else:
+            node[tag] = Element(vr, b"")
+        self.counts["D"] += 1
+
+    def _clean_value(self, node: Node, tag: int, vr: str, encodings: list[str]) -> None:
+        elem = node[tag]
+        if not elem.value:
             return
         if vr in ("DA", "DT", "TM"):
             if not self.days:
-                self._remove(ds, tag, "X")
+                self._remove(node, tag)
                 return
-            values = elem.value if elem.VM > 1 else [elem.value]
-            text = "\\".join(str(v) for v in values)
-            moved = shift_value(vr, text, self.days)
-            if moved is None:
-                self._set(ds, tag, vr, None)
-                self.counts["Z"] += 1
-            else:
-                self._set(ds, tag, vr, moved)
-                self.counts["C"] += 1
+            moved = shift_value(vr, decode_text(elem, encodings), self.days)
+            node[tag] = ascii_element(vr, moved or "")
+            self.counts["C" if moved is not None else "Z"] += 1
         elif vr == "AE":
-            self._set(ds, tag, vr, f"AE{self.key.token('ae', str(elem.value), 14)}")
+            node[tag] = ascii_element(vr, "AE" + self.key.token("ae", decode_text(elem, []), 14))
             self.counts["C"] += 1
-        elif vr in _TEXT_VRS:
-            values = elem.value if elem.VM > 1 else [elem.value]
-            cleaned = [self.hints.scrub(str(v))[0] for v in values]
-            elem.value = cleaned if len(cleaned) > 1 else cleaned[0]
+        elif vr in TEXT_VRS or vr == "CS":
+            text = decode_text(elem, encodings)
+            cleaned = "\\".join(self.hints.scrub(v)[0] for v in text.split("\\"))
+            node[tag] = text_element(vr, cleaned, encodings)
             self.counts["C"] += 1
-        elif vr in _NUMERIC_VRS:
-            return
-        else:
-            self._remove(ds, tag, "X")
+        elif vr not in _NUMERIC_VRS:
+            self._remove(node, tag)
 
 
-def _record_method(ds: Dataset, profile: Profile) -> None:
+def _code_item(code: tuple[str, str]) -> Node:
+    value, meaning = code
+    return {
+        0x00080100: ascii_element("SH", value),
+        0x00080102: ascii_element("SH", "DCM"),
+        0x00080104: ascii_element("LO", meaning),
+    }
+
+
+def _record_method(node: Node, profile: Profile) -> None:
     """Write PatientIdentityRemoved and the de-identification method attributes."""
-    ds.PatientIdentityRemoved = "YES"
-    names = ["basic", *sorted(profile.options)]
-    ds.DeidentificationMethod = [f"medscrub {__version__}", f"profile {profile.name}"]
-    items = []
-    for option in names:
-        value, meaning = DEIDENTIFICATION_METHOD_CODES[option]
-        item = Dataset()
-        item.CodeValue = value
-        item.CodingSchemeDesignator = "DCM"
-        item.CodeMeaning = meaning
-        items.append(item)
-    ds.DeidentificationMethodCodeSequence = Sequence(items)
+    node[0x00120062] = ascii_element("CS", "YES")
+    node[0x00120063] = ascii_element("LO", [f"medscrub {__version__}", f"profile {profile.name}"])
+    options = ["basic", *sorted(profile.options)]
+    node[0x00120064] = Element(
+        "SQ", [_code_item(DEIDENTIFICATION_METHOD_CODES[o]) for o in options]
+    )
     if "retain_longitudinal_full_dates" in profile.options:
-        ds.LongitudinalTemporalInformationModified = "UNMODIFIED"
+        status = "UNMODIFIED"
     elif "retain_longitudinal_modified_dates" in profile.options:
-        ds.LongitudinalTemporalInformationModified = "MODIFIED"
+        status = "MODIFIED"
     else:
-        ds.LongitudinalTemporalInformationModified = "REMOVED"
+        status = "REMOVED"
+    node[0x00280303] = ascii_element("CS", status)
 
 
-def deidentify_header(
-    ds: Dataset,
+def deidentify(
+    node: Node,
     profile: Profile,
     key: SecretKey,
     *,
     table: ActionTable | None = None,
     hints: PhiHints | None = None,
 ) -> HeaderResult:
-    """De-identify `ds` in place (not its file meta) and return what was done.
+    """De-identify a data set tree in place and return what was done.
 
     Parameters
     ----------
-    ds : pydicom.Dataset
-        The dataset; changed in place.
+    node : Node
+        The data set (not its file meta); changed in place.
     profile : Profile
         Options and overrides.
     key : SecretKey
@@ -307,14 +302,28 @@ def deidentify_header(
     table : ActionTable, optional
         The resolved table for `profile` (pass it when cleaning many files).
     hints : PhiHints, optional
-        Hints for cleaning free text; taken from `ds` when not given.
+        Hints for cleaning free text; taken from `node` when not given.
     """
     table = table or ActionTable.for_profile(profile)
-    hints = hints or PhiHints.from_dataset(ds)
-    pkey = patient_key(ds)
-    original = (str(ds.get("PatientID", "") or ""), str(ds.get("PatientName", "") or ""))
+    encodings = encodings_for(node, DEFAULT_ENCODINGS)
+    hints = hints or PhiHints.from_node(node, encodings)
+    pkey = patient_key(node, encodings)
+    original = (
+        " ".join(strings(node, _PATIENT_ID, encodings)),
+        " ".join(strings(node, _PATIENT_NAME, encodings)),
+    )
     shift = "retain_longitudinal_modified_dates" in profile.options
     cleaner = _Cleaner(table, key, hints, pkey, shift)
-    cleaner.clean(ds, 0)
-    _record_method(ds, profile)
-    return HeaderResult(cleaner.counts, cleaner.patient_token, original, "PixelData" in ds)
+    cleaner.clean(node, "keep", encodings)
+    _record_method(node, profile)
+    return HeaderResult(cleaner.counts, cleaner.patient_token, original, _PIXEL_DATA in node)
+
+
+def deidentify_header(
+    ds: Dataset, profile: Profile, key: SecretKey, *, table: ActionTable | None = None
+) -> HeaderResult:
+    """De-identify an in-memory pydicom `ds` in place (its file meta is left alone)."""
+    node = dataset_to_node(ds)
+    result = deidentify(node, profile, key, table=table)
+    replace_contents(ds, node)
+    return result

@@ -1,9 +1,13 @@
-"""DICOM bytes in and out: recognition by content, strict reading, writing.
+"""DICOM files in and out: recognition by content, strict reading, writing.
 
-Reading is strict where pydicom is lenient: a value shorter than its declared
-length (a truncated file, or an absurd length) is an error, not a short value.
-Writing builds a fresh file meta header, so nothing from the original meta
-(AE titles, private meta information) survives.
+Files whose data set is Explicit VR Little Endian are parsed directly into the
+light tree of :mod:`medscrub.dicom.codec`. Anything else (Implicit VR, big
+endian, deflated, files without a preamble or file meta) is read by pydicom
+and converted to Explicit VR Little Endian first; such files are written back
+in Explicit VR Little Endian. Reading is strict where pydicom is lenient: a
+value shorter than its declared length is an error. Writing builds a fresh
+file meta group, so nothing of the original meta (AE titles, private meta
+information, the 128-byte preamble) survives.
 """
 
 from __future__ import annotations
@@ -11,41 +15,56 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
+import numpy as np
 from pydicom import config as pydicom_config
 from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.filereader import dcmread
-from pydicom.filewriter import dcmwrite
-from pydicom.uid import (
-    UID,
-    ExplicitVRBigEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-)
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import dcmread, read_dataset
+from pydicom.filewriter import correct_ambiguous_vr, write_dataset
+from pydicom.uid import ExplicitVRLittleEndian
 
 from medscrub._version import __version__
-from medscrub.dicom.rawio import encode_explicit_le, is_explicit_le, read_explicit_le, truncated
+from medscrub.dicom.codec import (
+    NOT_EXPLICIT_LE,
+    Element,
+    Node,
+    Unhandled,
+    encode_elements,
+    encode_file,
+    parse_elements,
+    parse_file,
+    truncated,
+)
+from medscrub.dicom.values import ascii_element
 from medscrub.errors import UnsupportedInputError
 
 __all__ = [
     "DICOMDIR_CLASS",
     "ENCAPSULATED_DOCUMENT_CLASSES",
     "IMPLEMENTATION_CLASS_UID",
+    "DicomFile",
+    "dataset_to_node",
     "encode_dicom",
     "looks_like_dicom",
     "read_dicom",
+    "replace_contents",
 ]
 
 #: medscrub's implementation class UID (a 2.25 UUID-derived UID).
-IMPLEMENTATION_CLASS_UID = UID("2.25.171290338722134786271823393946254218811")
+IMPLEMENTATION_CLASS_UID = "2.25.171290338722134786271823393946254218811"
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
-#: Encapsulated PDF, CDA, STL, OBJ and MTL storage: documents we cannot clean.
+#: Encapsulated PDF, CDA, STL, OBJ and MTL storage: documents medscrub cannot clean.
 ENCAPSULATED_DOCUMENT_CLASSES = frozenset(
     f"1.2.840.10008.5.1.4.1.1.104.{n}" for n in range(1, 6)
 )
+_SOP_CLASS, _SOP_INSTANCE = 0x00080016, 0x00080018
+_MEDIA_SOP_CLASS = 0x00020002
 _UNDEFINED = 0xFFFFFFFF
+_WORD_VRS = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 _FIRST_GROUPS = frozenset({0x0002, 0x0004, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028})
 _READ_ERRORS = (
     InvalidDicomError,
@@ -62,8 +81,17 @@ _READ_ERRORS = (
 )
 
 
+@dataclass(slots=True)
+class DicomFile:
+    """A parsed file: its original meta group, its data set, and its transfer syntax."""
+
+    meta: Node
+    body: Node
+    syntax: str
+
+
 def looks_like_dicom(head: bytes) -> bool:
-    """True if `head` (the first 132+ bytes) starts a DICOM file or dataset.
+    """True if `head` (the first 132+ bytes) starts a DICOM file or data set.
 
     Accepts the 128-byte preamble with ``DICM``, and also files without the
     preamble that start with a plausible group 0002-0028 tag (little endian, or
@@ -77,8 +105,14 @@ def looks_like_dicom(head: bytes) -> bool:
     group, element = struct.unpack("<HH", head[:4])
     if group in _FIRST_GROUPS and element <= 0x0100:
         return explicit_vr or struct.unpack("<I", head[4:8])[0] < 1 << 20
-    group, element = struct.unpack(">HH", head[:4])  # a bare big-endian dataset
+    group, element = struct.unpack(">HH", head[:4])  # a bare big-endian data set
     return explicit_vr and group in _FIRST_GROUPS and element <= 0x0100
+
+
+def _uid(elem: Element | None) -> str:
+    if elem is None or not isinstance(elem.value, bytes):
+        return ""
+    return elem.value.rstrip(b"\x00 ").decode("ascii", "replace")
 
 
 def _check_lengths(ds: Dataset, size: int) -> None:
@@ -90,69 +124,101 @@ def _check_lengths(ds: Dataset, size: int) -> None:
             raise truncated(tag, raw.length, size)
 
 
-def read_dicom(data: bytes) -> FileDataset:
-    """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed."""
-    if not looks_like_dicom(data[:132]):
-        raise UnsupportedInputError("not a DICOM file")
-    fast = read_explicit_le(data)
-    if fast is not None:
-        return fast
+def _explicit_le_body(ds: Dataset, big_endian: bool = False) -> bytes:
+    """`ds` (every element decoded, so VRs are resolved) as Explicit VR LE bytes.
+
+    Values of big-endian word VRs (OW, OL, OF, OD, OV) are byte-swapped; the
+    top-level Pixel Data by its Bits Allocated.
+    """
+    correct_ambiguous_vr(ds, not big_endian)
+    pixel_width = max(2, int(ds.get("BitsAllocated", 16) or 16) // 8)
+    for elem in ds.iterall():
+        if " or " in elem.VR:  # left ambiguous (e.g. curve data): the bytes are the same
+            elem.VR = "OW" if "OW" in elem.VR else elem.VR.split(" or ")[0]
+        width = _WORD_VRS.get(elem.VR)
+        if elem is ds.get_item(0x7FE00010) and width:
+            width = pixel_width
+        if big_endian and width and isinstance(elem.value, bytes) and len(elem.value) % width == 0:
+            words = np.frombuffer(elem.value, dtype=f">u{width}")
+            elem.value = words.astype(f"<u{width}").tobytes()
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, ds)
+    return buf.getvalue()
+
+
+def _via_pydicom(data: bytes, max_depth: int) -> DicomFile:
     try:
         with warnings.catch_warnings(), pydicom_config.disable_value_validation():
             warnings.simplefilter("ignore")
             ds = dcmread(io.BytesIO(data), force=True)
+            if len(ds.keys()) == 0:
+                raise UnsupportedInputError("no DICOM elements found")
+            _check_lengths(ds, len(data))
+            body = _explicit_le_body(ds, big_endian=ds.original_encoding[1] is False)
+            meta_ds = getattr(ds, "file_meta", None) or Dataset()
+            meta = parse_elements(_explicit_le_body(meta_ds)) if len(meta_ds) else {}
+            syntax = _uid(meta.get(0x00020010))
+            return DicomFile(meta, parse_elements(body, max_depth=max_depth), syntax)
+    except Unhandled:
+        raise UnsupportedInputError("cannot convert to Explicit VR Little Endian") from None
+    except RecursionError:
+        raise UnsupportedInputError(f"sequences nested deeper than {max_depth} levels") from None
     except _READ_ERRORS as exc:
         raise UnsupportedInputError(f"unreadable DICOM ({exc.__class__.__name__})") from None
-    if len(ds.keys()) == 0:
-        raise UnsupportedInputError("no DICOM elements found")
-    _check_lengths(ds, len(data))
-    return ds
 
 
-def _syntax(ds: FileDataset) -> UID:
-    """The transfer syntax the dataset was read with (also for files without meta)."""
-    meta = getattr(ds, "file_meta", None)
-    declared = meta.get("TransferSyntaxUID") if meta is not None else None
-    if declared:
-        return UID(declared)
-    implicit, little = ds.original_encoding
-    if implicit is False:
-        return ExplicitVRLittleEndian if little is not False else ExplicitVRBigEndian
-    return ImplicitVRLittleEndian
-
-
-def _fresh_meta(ds: FileDataset) -> FileMetaDataset:
-    sop_class = ds.get("SOPClassUID") or (getattr(ds, "file_meta", None) or {}).get(
-        "MediaStorageSOPClassUID"
-    )
-    if not sop_class or not ds.get("SOPInstanceUID"):
-        raise UnsupportedInputError("no SOP Class or SOP Instance UID: not a storable object")
-    meta = FileMetaDataset()
-    meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = _syntax(ds)
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = f"MEDSCRUB_{__version__}"[:16]
-    return meta
-
-
-def encode_dicom(ds: FileDataset) -> bytes:
-    """Serialize `ds` as a DICOM file: zero preamble, fresh meta, same syntax."""
-    ds.file_meta = _fresh_meta(ds)
-    ds.preamble = b"\x00" * 128
-    if is_explicit_le(ds.file_meta.TransferSyntaxUID):
-        try:
-            with pydicom_config.disable_value_validation():
-                return encode_explicit_le(ds, ds.file_meta)
-        except (ValueError, TypeError, struct.error):
-            pass  # pydicom's writer below handles what the splice writer does not
-    buf = io.BytesIO()
+def read_dicom(data: bytes, *, max_depth: int = 32) -> DicomFile:
+    """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed."""
+    if not looks_like_dicom(data[:132]):
+        raise UnsupportedInputError("not a DICOM file")
     try:
-        with warnings.catch_warnings(), pydicom_config.disable_value_validation():
-            warnings.simplefilter("ignore")
-            dcmwrite(buf, ds, enforce_file_format=True)
-    except _READ_ERRORS as exc:
-        raise UnsupportedInputError(f"cannot write DICOM ({exc.__class__.__name__})") from None
-    return buf.getvalue()
+        meta, body = parse_file(data, max_depth=max_depth)
+    except Unhandled:
+        return _via_pydicom(data, max_depth)
+    return DicomFile(meta, body, _uid(meta.get(0x00020010)))
 
+
+def sop_class(file: DicomFile) -> str:
+    """The SOP Class UID of the data set (or, failing that, of the file meta)."""
+    return _uid(file.body.get(_SOP_CLASS)) or _uid(file.meta.get(_MEDIA_SOP_CLASS))
+
+
+def encode_dicom(file: DicomFile) -> bytes:
+    """The cleaned file: zero preamble, fresh meta, Explicit VR LE family syntax."""
+    sop_instance = _uid(file.body.get(_SOP_INSTANCE))
+    klass = sop_class(file)
+    if not klass or not sop_instance:
+        raise UnsupportedInputError("no SOP Class or SOP Instance UID: not a storable object")
+    syntax = file.syntax if file.syntax and file.syntax not in NOT_EXPLICIT_LE else (
+        ExplicitVRLittleEndian
+    )
+    meta: Node = {
+        0x00020001: Element("OB", b"\x00\x01"),
+        0x00020002: ascii_element("UI", klass),
+        0x00020003: ascii_element("UI", sop_instance),
+        0x00020010: ascii_element("UI", str(syntax)),
+        0x00020012: ascii_element("UI", IMPLEMENTATION_CLASS_UID),
+        0x00020013: ascii_element("SH", f"MEDSCRUB_{__version__}"[:16]),
+    }
+    return encode_file(meta, file.body)
+
+
+def dataset_to_node(ds: Dataset) -> Node:
+    """The data set tree of an in-memory pydicom Dataset (its file meta left out)."""
+    with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+        warnings.simplefilter("ignore")
+        try:
+            return parse_elements(_explicit_le_body(ds))
+        except Unhandled:
+            raise UnsupportedInputError("cannot convert the dataset to Explicit VR LE") from None
+
+
+def replace_contents(ds: Dataset, node: Node) -> None:
+    """Make `ds` hold exactly the elements of `node` (its file meta left alone)."""
+    parts: list[bytes] = []
+    encode_elements(node, parts)
+    fresh = read_dataset(io.BytesIO(b"".join(parts)), is_implicit_VR=False, is_little_endian=True)
+    ds.clear()
+    ds.update(fresh)
+    ds.set_original_encoding(False, True, fresh.get("SpecificCharacterSet") or "iso8859")
