@@ -4,7 +4,6 @@
 :mod:`medscrub.dicom.codec`: it changes the tree in place and returns counts
 of what it did, never the values it removed. Elements the profile keeps are
 never decoded, which is what keeps the header path fast.
-:func:`deidentify_header` does the same to an in-memory pydicom ``Dataset``.
 """
 
 from __future__ import annotations
@@ -13,14 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pydicom._uid_dict import UID_dictionary
-from pydicom.dataset import Dataset
 
 from medscrub._version import __version__
 from medscrub.dicom._safe_private import DEIDENTIFICATION_METHOD_CODES
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Element, Node
 from medscrub.dicom.dates import shift_value
-from medscrub.dicom.io import dataset_to_node, replace_contents
 from medscrub.dicom.values import (
     DEFAULT_ENCODINGS,
     TEXT_VRS,
@@ -36,7 +33,7 @@ from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
 from medscrub.profile import Profile
 
-__all__ = ["HeaderResult", "deidentify", "deidentify_header", "patient_key"]
+__all__ = ["HeaderResult", "deidentify", "patient_key"]
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
@@ -317,13 +314,3 @@ def deidentify(
     cleaner.clean(node, "keep", encodings)
     _record_method(node, profile)
     return HeaderResult(cleaner.counts, cleaner.patient_token, original, _PIXEL_DATA in node)
-
-
-def deidentify_header(
-    ds: Dataset, profile: Profile, key: SecretKey, *, table: ActionTable | None = None
-) -> HeaderResult:
-    """De-identify an in-memory pydicom `ds` in place (its file meta is left alone)."""
-    node = dataset_to_node(ds)
-    result = deidentify(node, profile, key, table=table)
-    replace_contents(ds, node)
-    return result

@@ -9,8 +9,8 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from medscrub.dicom.header import deidentify_header
 from medscrub.keys import SecretKey
+from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 
 UID_ROOT = "1.2.826.0.1.3680043.10.999."
@@ -84,8 +84,7 @@ def clean(
     profile: Profile | None = None, key: str = "k" * 20, ds: Dataset | None = None
 ) -> Dataset:
     ds = ds if ds is not None else make_dataset()
-    deidentify_header(ds, profile or Profile(), SecretKey.from_text(key))
-    return ds
+    return Pipeline(profile, key=SecretKey.from_text(key)).redact_dataset(ds, in_place=True)
 
 
 def deepest(ds: Dataset) -> Dataset:
