@@ -30,7 +30,8 @@ from pydicom.encaps import encapsulate
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import dcmread
 from pydicom.filewriter import write_dataset
-from pydicom.pixels import get_encoder, pack_bits
+from pydicom.pixels.encoders.base import get_encoder
+from pydicom.pixels.utils import pack_bits
 from pydicom.sequence import Sequence
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
@@ -281,8 +282,7 @@ def _phi_strings() -> tuple[str, ...]:
     for key in _PN_KEYS:
         out.extend(c for c in FAKE_PHI[key].split("^") if c)
     out.extend(SAMPLE_UIDS)
-    seen: set[str] = set()
-    return tuple(v for v in out if not (v in seen or seen.add(v)))
+    return tuple(dict.fromkeys(out))
 
 
 #: Every string that must never appear in a de-identified output: all
@@ -691,7 +691,7 @@ def _new_dataset(
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid(series, instance)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid(series, instance))
     meta.TransferSyntaxUID = transfer_syntax
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = _IMPLEMENTATION_VERSION
@@ -1197,8 +1197,8 @@ def _encapsulate_icon(ds: Dataset, transfer_syntax: UID) -> None:
     elem.is_undefined_length = True
 
 
-def _compress(ds: FileDataset, transfer_syntax: UID, **kwargs: str) -> None:
-    ds.compress(transfer_syntax, generate_instance_uid=False, **kwargs)
+def _compress(ds: FileDataset, transfer_syntax: UID) -> None:
+    ds.compress(transfer_syntax, generate_instance_uid=False)
     _encapsulate_icon(ds, transfer_syntax)
 
 
@@ -1532,7 +1532,7 @@ def write_samples(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
 def _length_offset(data: bytes, tag: int) -> int:
     """Return the file offset of the 4-byte length field of top-level `tag`."""
     ds = dcmread(io.BytesIO(data), force=True, defer_size=None)
-    raw = ds._dict[tag]
+    raw = ds.get_item(tag)
     value_tell = getattr(raw, "value_tell", None)
     if not isinstance(value_tell, int):
         raise ValueError(f"tag {tag:08X} was not read raw")
