@@ -261,6 +261,8 @@ class Pipeline:
         src = Path(source)
         out = Path(output)
         check_paths(src, out)
+        if reid_map is not None and _inside(Path(reid_map), out):
+            raise UnsupportedInputError(f"{reid_map}: the re-identification map must not be in OUT")
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out)
         audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")
@@ -291,6 +293,11 @@ class Pipeline:
             if reid is not None:
                 reid.close()
         return RunSummary(counts, seconds, out, audit_path, tuple(results))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    resolved = path.resolve()
+    return folder.resolve() in resolved.parents
 
 
 def check_paths(source: Path, output: Path) -> None:

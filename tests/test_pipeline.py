@@ -267,6 +267,12 @@ def test_reid_map_is_private(samples: Path, tmp_path: Path) -> None:
     assert out.PatientID == "ANON" + pairs[0]["pseudonym"]
 
 
+def test_reid_map_inside_the_output_is_refused(samples: Path, tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedInputError, match="re-identification map"):
+        Pipeline().run(samples, tmp_path / "o", reid_map=tmp_path / "o" / "reid.jsonl")
+    assert not (tmp_path / "o").exists()
+
+
 def test_key_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keyfile = tmp_path / "key.txt"
     keyfile.write_text(KEY_TEXT + "\n")

@@ -37,8 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="medscrub: %(message)s",
+        format="%(name)s: %(message)s",
     )
+    if not args.verbose:  # pydicom reports every oddity of the files it reads
+        logging.getLogger("pydicom").setLevel(logging.ERROR)
     try:
         code: int = args.run(args)
     except ProfileError as exc:
