@@ -6,7 +6,46 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["FileResult", "Outcome"]
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["FileResult", "Outcome", "Region"]
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A part of an image to redact (or, with ``phi=False``, found and allowed to stay).
+
+    Coordinates are pixels, half-open: rows ``y0..y1-1``, columns ``x0..x1-1``.
+
+    Attributes
+    ----------
+    y0, x0, y1, x1 : int
+        The bounding box.
+    frames : slice or None
+        The frames it covers; None for every frame.
+    kind : str
+        ``"text"``, ``"face"``, ``"overlay"``, ``"known"`` or ``"user"``.
+    detector : str
+        Name of the detector that found it.
+    score : float
+        The detector's confidence, 0..1.
+    phi : bool
+        False for a finding that may stay (e.g. a measurement label).
+    mask : numpy.ndarray of bool, optional
+        Shape ``(y1 - y0, x1 - x0)``: only True pixels are redacted.
+    """
+
+    y0: int
+    x0: int
+    y1: int
+    x1: int
+    frames: slice | None = None
+    kind: str = "text"
+    detector: str = ""
+    score: float = 1.0
+    phi: bool = True
+    mask: npt.NDArray[np.bool_] | None = field(default=None, compare=False, repr=False)
 
 
 class Outcome(StrEnum):
