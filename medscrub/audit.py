@@ -49,6 +49,11 @@ class AuditLog:
                 "output_sha256": result.output_sha256,
                 "profile": profile,
                 "actions": dict(result.actions),
+                "regions": [
+                    {"box": [r.y0, r.x0, r.y1, r.x1], "kind": r.kind, "detector": r.detector,
+                     "frames": None if r.frames is None else [r.frames.start, r.frames.stop]}
+                    for r in result.regions
+                ],
                 "warnings": list(result.warnings),
                 "seconds": round(result.seconds, 6),
             }

@@ -74,6 +74,7 @@ class FileResult:
     stage: str = ""
     reason: str = ""
     actions: Mapping[str, int] = field(default_factory=dict)
+    regions: tuple[Region, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
 

@@ -30,23 +30,30 @@ from medscrub.dicom.header import HeaderResult, deidentify
 from medscrub.dicom.io import (
     DICOMDIR_CLASS,
     ENCAPSULATED_DOCUMENT_CLASSES,
+    DicomFile,
     dataset_to_node,
+    embedded_overlay_bits,
     encode_dicom,
+    pixel_dataset,
     read_dicom,
     replace_contents,
     sop_class,
+    store_pixels,
 )
-from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for
-from medscrub.errors import MedscrubError, UnsupportedInputError, VerificationFailed
+from medscrub.dicom.pixels import decode_frames, encode_frames
+from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, strings, tag_of
+from medscrub.errors import EncodeError, MedscrubError, UnsupportedInputError, VerificationFailed
 from medscrub.files import FileKind, atomic_write, classify, remove_stale_temporaries, walk
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
-from medscrub.model import FileResult, Outcome
-from medscrub.profile import Profile
+from medscrub.model import FileResult, Outcome, Region
+from medscrub.profile import PixelRule, Profile
+from medscrub.redact import black_value, redact
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 
-__all__ = ["Pipeline", "RunSummary"]
+__all__ = ["CleanedDicom", "Pipeline", "RunSummary"]
 
+_PIXEL_DATA = 0x7FE00010
 _DIRECTORY_RECORDS = 0x00041220
 _ENCAPSULATED_DOCUMENT = 0x00420011
 PIXELS_NOT_CHECKED = "pixel data not checked for burned-in text or faces (not in this version)"
@@ -71,6 +78,27 @@ class RunSummary:
     def files_per_second(self) -> float:
         """Files handled per second of wall time."""
         return len(self.results) / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedDicom:
+    """One cleaned DICOM file: its bytes, what the header step did, the regions redacted."""
+
+    data: bytes
+    header: HeaderResult
+    regions: tuple[Region, ...] = ()
+
+
+def _device(body: Node) -> dict[str, str | int]:
+    """Header values pixel rules are matched on (read before cleaning)."""
+    found: dict[str, str | int] = {}
+    for keyword in ("Modality", "Manufacturer", "ManufacturerModelName"):
+        found[keyword] = " ".join(strings(body, tag_of(keyword), DEFAULT_ENCODINGS))
+    for keyword in ("Rows", "Columns"):
+        elem = body.get(tag_of(keyword))
+        if elem is not None and isinstance(elem.value, bytes) and len(elem.value) >= 2:
+            found[keyword] = int.from_bytes(elem.value[:2], "little")
+    return found
 
 
 class _Refused(MedscrubError):
@@ -154,8 +182,11 @@ class Pipeline:
             verifier.check(node)
         return result
 
-    def redact_dicom_bytes(self, data: bytes) -> tuple[bytes, HeaderResult]:
-        """De-identify one DICOM file's bytes; return the new bytes and the counts."""
+    def redact_dicom_bytes(self, data: bytes) -> CleanedDicom:
+        """De-identify one DICOM file's bytes: header, then known pixel regions."""
+        return self._redact_dicom(data, _Step())
+
+    def _redact_dicom(self, data: bytes, step: _Step) -> CleanedDicom:
         file = read_dicom(data)
         klass = sop_class(file)
         if klass == DICOMDIR_CLASS or _DIRECTORY_RECORDS in file.body:
@@ -167,8 +198,32 @@ class Pipeline:
             raise UnsupportedInputError(
                 "encapsulated document (PDF/CDA/3-D model): its content cannot be checked"
             )
-        result = self._clean(file.body)
-        return encode_dicom(file), result
+        overlay_bits = embedded_overlay_bits(file.body)
+        rules = [r for r in self.profile.pixel_rules if r.matches(_device(file.body))]
+        step.stage = "header"
+        header = self._clean(file.body)
+        regions: tuple[Region, ...] = ()
+        if _PIXEL_DATA in file.body and (rules or overlay_bits):
+            step.stage = "pixels"
+            regions = self._clean_pixels(file, rules)
+        step.stage = "write"
+        return CleanedDicom(encode_dicom(file), header, regions)
+
+    def _clean_pixels(self, file: DicomFile, rules: list[PixelRule]) -> tuple[Region, ...]:
+        """Decode, redact the rules' boxes on every frame, re-encode (clears overlay bits)."""
+        ds = pixel_dataset(file)
+        pixels = decode_frames(ds)
+        frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
+        representation = int(ds.get("PixelRepresentation", 0) or 0)
+        fill = black_value(frames.dtype, pixels.photometric, pixels.bits_stored, representation)
+        regions: list[Region] = []
+        for rule in rules:
+            boxes = [Region(*box, kind="known", detector="recipe") for box in rule.boxes]
+            redact(frames, boxes, method=rule.method, fill=fill, out=frames)
+            regions += boxes
+        syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
+        store_pixels(file, ds, syntax)
+        return tuple(regions)
 
     # -- files ------------------------------------------------------------------
     def _output_name(self, rel: str, kind: FileKind) -> str:
@@ -211,15 +266,18 @@ class Pipeline:
             raise _Stop(Outcome.SKIPPED, "photo cleaning is not in this version; not written")
         if kind is FileKind.OTHER:
             raise _Stop(Outcome.SKIPPED, "not DICOM or a supported image; not written")
-        step.stage = "clean"
         try:
-            out, header = self.redact_dicom_bytes(data)
+            cleaned = self._redact_dicom(data, step)
         except _Refused as exc:
             raise _Stop(Outcome.SKIPPED, str(exc)) from None
         except VerificationFailed as exc:
             step.stage = "verify"
             raise _Stop(Outcome.QUARANTINED, str(exc)) from None
-        step.stage = "write"
+        except (UnsupportedInputError, EncodeError) as exc:
+            if step.stage != "pixels":
+                raise
+            raise _Stop(Outcome.QUARANTINED, str(exc)) from None
+        out, header = cleaned.data, cleaned.header
         name = self._output_name(rel, kind)
         try:
             atomic_write(out_root / name, out)
@@ -232,6 +290,7 @@ class Pipeline:
             output=name,
             output_sha256=hashlib.sha256(out).hexdigest(),
             actions=dict(header.actions),
+            regions=cleaned.regions,
             warnings=(PIXELS_NOT_CHECKED,) if header.has_pixels else (),
         )
         return result, header

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from pydicom.datadict import tag_for_keyword
 
 from medscrub._optional import import_optional
 from medscrub.errors import ProfileError
 
-__all__ = ["ACTION_CODES", "OPTIONS", "PRESETS", "Profile", "load_recipe"]
+__all__ = ["ACTION_CODES", "METHODS", "OPTIONS", "PRESETS", "PixelRule", "Profile", "load_recipe"]
 
 #: The PS3.15 options (CID 7050 names), in the order the standard lists them.
 OPTIONS: tuple[str, ...] = (
@@ -48,7 +48,45 @@ ACTION_CODES = frozenset({"K", "X", "Z", "D", "U", "C"})
 PRESETS: tuple[str, ...] = ("basic", "research")
 
 _TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-fXx]{4})\s*\)?$")
-_RECIPE_KEYS = frozenset({"name", "base", "options", "actions", "private_creators"})
+_RECIPE_KEYS = frozenset(
+    {"name", "base", "options", "actions", "private_creators", "pixels", "lossy"}
+)
+LossyPolicy = Literal["uncompressed", "recompress"]
+#: Redaction methods of the pixel kernel.
+METHODS = ("fill", "blur", "pixelate")
+_RULE_FILTERS = ("modality", "manufacturer", "model", "rows", "columns")
+
+
+@dataclass(frozen=True, slots=True)
+class PixelRule:
+    """Known places of burned-in text for one kind of device (a recipe's ``[[pixels]]``).
+
+    A rule applies to an image whose header matches every filter given
+    (Modality, Manufacturer, Manufacturer's Model Name: case-insensitive
+    prefixes; Rows, Columns: exact); its boxes ``(y0, x0, y1, x1)`` are then
+    redacted on every frame with `method`.
+    """
+
+    boxes: tuple[tuple[int, int, int, int], ...]
+    modality: str = ""
+    manufacturer: str = ""
+    model: str = ""
+    rows: int = 0
+    columns: int = 0
+    method: str = "fill"
+
+    def matches(self, header: Mapping[str, str | int]) -> bool:
+        """True if the header values (keyword -> value) satisfy every filter."""
+        for name, keyword in (("modality", "Modality"), ("manufacturer", "Manufacturer"),
+                              ("model", "ManufacturerModelName")):
+            wanted = str(getattr(self, name))
+            if wanted and not str(header.get(keyword, "")).upper().startswith(wanted.upper()):
+                return False
+        for name, keyword in (("rows", "Rows"), ("columns", "Columns")):
+            wanted_size = int(getattr(self, name))
+            if wanted_size and int(header.get(keyword, 0) or 0) != wanted_size:
+                return False
+        return True
 
 
 def _frozen(mapping: Mapping[Any, str]) -> Mapping[Any, str]:
@@ -78,6 +116,8 @@ class Profile:
     tag_actions: Mapping[int, str] = field(default_factory=lambda: _frozen({}))
     group_actions: Mapping[int, str] = field(default_factory=lambda: _frozen({}))
     creator_actions: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    pixel_rules: tuple[PixelRule, ...] = ()
+    lossy: LossyPolicy = "uncompressed"
 
     def __post_init__(self) -> None:
         unknown = set(self.options) - set(OPTIONS)
@@ -100,6 +140,14 @@ class Profile:
         bad = set(self.creator_actions.values()) - {"K", "X"}
         if bad:
             raise ProfileError(f"private creators take K or X, not {', '.join(sorted(bad))}")
+        if self.lossy not in ("uncompressed", "recompress"):
+            raise ProfileError("lossy must be 'uncompressed' or 'recompress'")
+        for rule in self.pixel_rules:
+            if rule.method not in METHODS:
+                raise ProfileError(f"pixel method must be one of {', '.join(METHODS)}")
+            for y0, x0, y1, x1 in rule.boxes:
+                if not (0 <= y0 < y1 and 0 <= x0 < x1):
+                    raise ProfileError(f"pixel box {[y0, x0, y1, x1]} is empty or negative")
 
     @classmethod
     def preset(cls, name: str) -> Profile:
@@ -147,6 +195,31 @@ def _action(value: object, where: str) -> str:
     return value.upper()
 
 
+def _pixel_rule(data: object, origin: str) -> PixelRule:
+    if not isinstance(data, dict):
+        raise ProfileError(f"{origin}: each [[pixels]] entry must be a table")
+    unknown = set(data) - {*_RULE_FILTERS, "boxes", "method"}
+    if unknown:
+        raise ProfileError(f"{origin}: unknown [[pixels]] key(s) {', '.join(sorted(unknown))}")
+    boxes = data.get("boxes")
+    if not isinstance(boxes, list) or not boxes or not all(
+        isinstance(b, list) and len(b) == 4 and all(isinstance(v, int) for v in b) for b in boxes
+    ):
+        raise ProfileError(f"{origin}: [[pixels]] boxes must be a list of [y0, x0, y1, x1]")
+    try:
+        return PixelRule(
+            boxes=tuple((b[0], b[1], b[2], b[3]) for b in boxes),
+            modality=str(data.get("modality", "")),
+            manufacturer=str(data.get("manufacturer", "")),
+            model=str(data.get("model", "")),
+            rows=int(data.get("rows", 0)),
+            columns=int(data.get("columns", 0)),
+            method=str(data.get("method", "fill")),
+        )
+    except (TypeError, ValueError):
+        raise ProfileError(f"{origin}: [[pixels]] rows and columns must be integers") from None
+
+
 def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
     unknown = set(data) - _RECIPE_KEYS
     if unknown:
@@ -166,6 +239,7 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
         if code not in ("K", "X"):
             raise ProfileError(f"{origin}: private creator {creator!r} takes K or X")
         creators[str(creator)] = code
+    rules = base.pixel_rules + tuple(_pixel_rule(r, origin) for r in data.get("pixels", []))
     try:
         return Profile(
             name=str(data.get("name", base.name)),
@@ -173,6 +247,8 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
             tag_actions=_frozen(tags),
             group_actions=_frozen(groups),
             creator_actions=_frozen(creators),
+            pixel_rules=rules,
+            lossy=data.get("lossy", base.lossy),
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

@@ -222,3 +222,53 @@ def replace_contents(ds: Dataset, node: Node) -> None:
     ds.clear()
     ds.update(fresh)
     ds.set_original_encoding(False, True, fresh.get("SpecificCharacterSet") or "iso8859")
+
+
+def _in_pixel_module(tag: int) -> bool:
+    return tag >> 16 in (0x0028, 0x7FE0)
+
+
+def pixel_dataset(file: DicomFile) -> Dataset:
+    """A pydicom Dataset of just the image pixel attributes and pixel data, for decoding."""
+    subset = {tag: elem for tag, elem in file.body.items() if _in_pixel_module(tag)}
+    syntax = file.syntax if file.syntax and file.syntax not in NOT_EXPLICIT_LE else (
+        str(ExplicitVRLittleEndian)
+    )
+    meta: Node = {
+        0x00020001: Element("OB", b"\x00\x01"),
+        0x00020002: ascii_element("UI", sop_class(file) or "1.2.840.10008.5.1.4.1.1.7"),
+        0x00020003: ascii_element("UI", _uid(file.body.get(_SOP_INSTANCE)) or "2.25.0"),
+        0x00020010: ascii_element("UI", syntax),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dcmread(io.BytesIO(encode_file(meta, subset)))
+
+
+def store_pixels(file: DicomFile, ds: Dataset, syntax: str) -> None:
+    """Replace the image pixel attributes and pixel data of `file` with those of `ds`."""
+    with warnings.catch_warnings(), pydicom_config.disable_value_validation():
+        warnings.simplefilter("ignore")
+        fresh = parse_elements(_explicit_le_body(ds))
+    for tag in [t for t in file.body if _in_pixel_module(t)]:
+        del file.body[tag]
+    file.body.update(fresh)
+    file.syntax = syntax
+
+
+def _us(elem: Element | None, default: int) -> int:
+    if elem is None or not isinstance(elem.value, bytes) or len(elem.value) < 2:
+        return default
+    return int.from_bytes(elem.value[:2], "little")
+
+
+def embedded_overlay_bits(body: Node) -> int:
+    """A mask of the pixel bits that overlay planes in the pixel data use (0 if none)."""
+    mask = 0
+    for group in range(0x6000, 0x6020, 2):
+        position = body.get((group << 16) | 0x0102)
+        if position is None:
+            continue
+        if _us(body.get((group << 16) | 0x0100), 1) != 1:  # in the pixel cells' unused bits
+            mask |= 1 << _us(position, 0)
+    return mask
