@@ -103,7 +103,7 @@ def main() -> None:
     frame_mb = args.frames * ROWS * COLUMNS * 3 / 1e6
     print(f"{args.copies} cines per syntax, {args.frames} frames of {ROWS}x{COLUMNS} RGB "
           f"({frame_mb:.1f} MB decoded each)")
-    print(f"{'transfer syntax':<28}{'header files/s':>15}{'pixel files/s':>15}"
+    print(f"{'transfer syntax':<46}{'header files/s':>15}{'pixel files/s':>15}"
           f"{'pixel MB/s':>12}{'pixel/header':>14}")
     with tempfile.TemporaryDirectory(prefix="medscrub-pixels-") as tmp:
         root = Path(tmp)
@@ -115,7 +115,7 @@ def main() -> None:
             t_header = best_time(header, paths, out / "h", args.repeat)
             t_pixels = best_time(pixels, paths, out / "p", args.repeat)
             n = len(paths)
-            print(f"{syntax.name:<28}{n / t_header:>15.1f}{n / t_pixels:>15.2f}"
+            print(f"{syntax.name:<46}{n / t_header:>15.1f}{n / t_pixels:>15.2f}"
                   f"{n * frame_mb / t_pixels:>12.1f}{t_header / t_pixels:>14.3f}")
 
 

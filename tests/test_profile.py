@@ -37,6 +37,12 @@ PatientAge = "k"
 "(0019,xxxx)" = "K"
 [private_creators]
 "ACME IMAGING 1.0" = "K"
+[[pixels]]
+modality = "US"
+manufacturer = "acme"
+rows = 600
+boxes = [[0, 0, 40, 800], [560, 0, 600, 200]]
+method = "blur"
 """))
     assert profile.name == "trial-42"
     assert "retain_uids" in profile.options and "clean_descriptors" in profile.options
@@ -44,6 +50,11 @@ PatientAge = "k"
     assert profile.tag_actions[0x0008103E] == "X"
     assert profile.group_actions[0x0019] == "K"
     assert profile.creator_actions["ACME IMAGING 1.0"] == "K"
+    (rule,) = profile.pixel_rules
+    assert rule.boxes == ((0, 0, 40, 800), (560, 0, 600, 200)) and rule.method == "blur"
+    assert rule.matches({"Modality": "US", "Manufacturer": "ACME Imaging", "Rows": 600})
+    assert not rule.matches({"Modality": "US", "Manufacturer": "Other", "Rows": 600})
+    assert not rule.matches({"Modality": "US", "Manufacturer": "ACME", "Rows": 480})
 
 
 def test_yaml_recipe(tmp_path: Path) -> None:
@@ -66,6 +77,11 @@ def test_yaml_recipe(tmp_path: Path) -> None:
         ("this is not toml", "not a valid recipe"),
         ('options = ["retain_longitudinal_full_dates", "retain_longitudinal_modified_dates"]',
          "exclude"),
+        ('[[pixels]]\nboxes = [[10, 0, 5, 20]]', "empty or negative"),
+        ('[[pixels]]\nboxes = [[0, 0, 5]]', "boxes must be a list"),
+        ('[[pixels]]\nboxes = [[0, 0, 5, 5]]\nmethod = "smudge"', "pixel method"),
+        ('[[pixels]]\nboxes = [[0, 0, 5, 5]]\ncolour = "red"', "unknown \\[\\[pixels\\]\\] key"),
+        ('lossy = "sometimes"', "lossy must be"),
     ],
 )
 def test_invalid_recipes_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:

@@ -393,20 +393,31 @@ def test_out_semantics() -> None:
         redact(frames, [], out=np.empty((2, 10, 10, 1), np.uint16))
 
 
+def peak_allocation(run: Any) -> int:
+    """Peak bytes allocated (numpy buffers included) while `run()` runs."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_fill_in_place_allocates_little() -> None:
     frames = noise((40, 512, 512, 3), seed=1)  # 31 MB
     regions = [*random_boxes(200, 512, 512, seed=2), Region(0, 0, 512, 512, frames=slice(5, 9))]
     (boxes, _) = _plan(regions, 40, 512, 512, 0).values()
     assert _prefers_mask(boxes, depth=40 * 3)
-    tracemalloc.start()
-    try:
-        redact(frames, regions[:1], fill=0, out=frames)  # slice path
-        redact(frames, regions, fill=0, out=frames)  # mask path
-        redact(frames, regions, fill=0, margin=3, out=frames)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < 0.05 * frames.nbytes, f"peak {peak} bytes for a {frames.nbytes}-byte stack"
+    # tracemalloc sees numpy's buffers: the copy made for out=None shows up
+    assert peak_allocation(lambda: redact(frames, regions[:1], fill=0)) >= frames.nbytes
+    for case in (regions[:1], regions):  # slice path, mask path
+        for margin in (0, 3):
+            peak = peak_allocation(
+                lambda case=case, margin=margin: redact(
+                    frames, case, fill=0, margin=margin, out=frames
+                )
+            )
+            assert peak < 0.02 * frames.nbytes, f"{peak} bytes for a {frames.nbytes}-byte stack"
 
 
 @pytest.mark.parametrize(

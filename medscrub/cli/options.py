@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from medscrub.profile import OPTIONS, PRESETS, Profile, load_recipe
 
@@ -18,9 +19,14 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--option", action="append", default=[], choices=OPTIONS,
                         metavar="OPTION", help="add a PS3.15 option (repeatable): "
                         + ", ".join(OPTIONS))
+    parser.add_argument("--lossy", choices=("uncompressed", "recompress"),
+                        help="lossy originals whose pixels change: write them uncompressed "
+                        "(default) or re-encode them lossy (JPEG baseline)")
 
 
 def profile_from_args(args: argparse.Namespace) -> Profile:
     """The profile the arguments describe (recipe over preset, options added)."""
     profile = load_recipe(args.recipe) if args.recipe else Profile.preset(args.profile)
-    return profile.with_options(args.option) if args.option else profile
+    if args.option:
+        profile = profile.with_options(args.option)
+    return replace(profile, lossy=args.lossy) if args.lossy else profile

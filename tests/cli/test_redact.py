@@ -92,3 +92,35 @@ def test_console_script_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "medscrub", "--version"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.startswith("medscrub ")
+
+
+def test_recipe_pixel_rule_redacts_the_banner(samples: Path, tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+    import pydicom
+
+    from medscrub.samples import load_ground_truth
+
+    truth = load_ground_truth(samples / "ground_truth.json")["QUIXOTE_ZEBULON/US/cine.dcm"]
+    boxes = [[b.y0, b.x0, b.y1, b.x1] for b in truth if b.phi]
+    recipe = tmp_path / "us.toml"
+    recipe.write_text(
+        '[[pixels]]\nmodality = "US"\nboxes = ' + json.dumps(boxes) + "\n"
+        '[[pixels]]\nmodality = "CT"\nboxes = [[0, 0, 8, 8]]\nmethod = "pixelate"\n'
+    )
+    src = samples / "QUIXOTE_ZEBULON" / "US"
+    out = tmp_path / "o"
+    assert main(["redact", str(src), "-o", str(out), "--key", KEY_TEXT,
+                 "--recipe", str(recipe), "-q"]) == 0
+    before = pydicom.dcmread(src / "cine.dcm").pixel_array
+    after = pydicom.dcmread(out / "cine.dcm").pixel_array
+    inside = np.zeros(before.shape[1:3], dtype=bool)
+    for y0, x0, y1, x1 in boxes:
+        inside[y0:y1, x0:x1] = True
+    assert np.all(after[:, inside] == 0)
+    assert np.array_equal(after[:, ~inside], before[:, ~inside])
+    records = [json.loads(line) for line in Path(f"{out}.audit.jsonl").read_text().splitlines()]
+    (record,) = [r for r in records if r["record"] == "file"]
+    assert [r["box"] for r in record["regions"]] == boxes
+    assert {r["kind"] for r in record["regions"]} == {"known"}
