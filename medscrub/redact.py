@@ -489,9 +489,10 @@ class _Grid:
         np.any(cells[1:] != cells[:-1], axis=1, out=new_band[1:])
         starts = np.flatnonzero(new_band)
         ends = np.append(starts[1:], rows)
-        edges = np.diff(cells[starts].view(np.int8), axis=1, prepend=0, append=0)
-        band, left = np.nonzero(edges == 1)
-        right = np.nonzero(edges == -1)[1]
+        padded = np.zeros((len(starts), cells.shape[1] + 2), bool)
+        padded[:, 1:-1] = cells[starts]
+        band, left = np.nonzero(padded[:, 1:] & ~padded[:, :-1])
+        right = np.nonzero(padded[:, :-1] & ~padded[:, 1:])[1]
         return self.ys[starts[band]], self.ys[ends[band]], self.xs[left], self.xs[right]
 
 

@@ -135,6 +135,18 @@ def test_mask_redacts_only_true_pixels() -> None:
     assert_only_changed(frames, result, changed)
 
 
+@pytest.mark.parametrize("n_frames", [1, 64])  # few bytes: copyto(where=mask); many: rectangles
+def test_disk_mask_with_boxes(n_frames: int) -> None:
+    frames = noise((n_frames, 100, 120, 1), np.uint16) | 1
+    yy, xx = np.mgrid[:80, :80]
+    disk = (yy - 40) ** 2 + (xx - 40) ** 2 < 38**2
+    regions = [Region(10, 20, 90, 100, mask=disk), Region(0, 0, 15, 30), Region(85, 90, 99, 119)]
+    changed = box_mask(frames.shape, 0, 0, 15, 30) | box_mask(frames.shape, 85, 90, 99, 119)
+    changed[10:90, 20:100] |= disk
+    result = redact(frames, regions, fill=0)
+    assert np.array_equal(result[..., 0] == 0, np.broadcast_to(changed, result.shape[:3]))
+
+
 def test_margin_grows_boxes_and_dilates_masks() -> None:
     frames = noise((2, 30, 30, 1)) | 1
     result = redact(frames, [Region(10, 10, 12, 13)], fill=0, margin=3)
@@ -408,6 +420,7 @@ def test_fill_in_place_allocates_little() -> None:
     regions = [*random_boxes(200, 512, 512, seed=2), Region(0, 0, 512, 512, frames=slice(5, 9))]
     (boxes, _) = _plan(regions, 40, 512, 512, 0).values()
     assert _prefers_mask(boxes, depth=40 * 3)
+    redact(frames, regions, fill=0, out=frames)  # warm up: np.unique imports numpy.ma at first use
     # tracemalloc sees numpy's buffers: the copy made for out=None shows up
     assert peak_allocation(lambda: redact(frames, regions[:1], fill=0)) >= frames.nbytes
     for case in (regions[:1], regions):  # slice path, mask path
