@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import os
 import time
 import warnings
@@ -53,6 +54,7 @@ from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 
 __all__ = ["CleanedDicom", "Pipeline", "RunSummary"]
 
+_log = logging.getLogger("medscrub")
 _PIXEL_DATA = 0x7FE00010
 _DIRECTORY_RECORDS = 0x00041220
 _ENCAPSULATED_DOCUMENT = 0x00420011
@@ -246,6 +248,10 @@ class Pipeline:
             result, header = step.result(rel, Outcome.FAILED, reason=str(exc)), None
         except (RecursionError, MemoryError) as exc:
             reason = f"input too complex ({exc.__class__.__name__})"
+            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
+        except Exception as exc:  # fail closed: one bad file never stops the batch
+            reason = f"unexpected error ({exc.__class__.__name__}); not written"
+            _log.warning("%s: unexpected %s in stage %s", rel, exc.__class__.__name__, step.stage)
             result, header = step.result(rel, Outcome.FAILED, reason=reason), None
         return replace(result, seconds=time.perf_counter() - start), header
 

@@ -284,3 +284,24 @@ def test_key_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generated = SecretKey.resolve()
     assert generated.generated and generated.uid("1.2.3") != expected
     assert KEY_TEXT not in repr(SecretKey.from_text(KEY_TEXT))
+
+
+def test_an_unexpected_error_fails_one_file_not_the_batch(
+    samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import medscrub.pipeline as pipeline_module
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("a bug")
+
+    rule = medscrub.profile.PixelRule(boxes=((0, 0, 4, 4),), modality="CT")
+    monkeypatch.setattr(pipeline_module, "redact", broken)
+    summary = Pipeline(Profile(pixel_rules=(rule,)), key=SecretKey.from_text(KEY_TEXT)).run(
+        samples / PATIENT_DIR, tmp_path / "o"
+    )
+    failed = [r for r in summary.results if r.outcome is Outcome.FAILED]
+    assert failed and all("CT" in r.input.upper() for r in failed)
+    assert all(r.reason == "unexpected error (ValueError); not written" for r in failed)
+    assert all(r.stage == "pixels" for r in failed)
+    assert not any((tmp_path / "o" / r.input).exists() for r in failed)
+    assert any(r.outcome is Outcome.CLEANED for r in summary.results)
