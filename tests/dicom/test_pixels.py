@@ -52,7 +52,10 @@ def run_with_box(src: Path, tmp_path: Path, box: tuple[int, int, int, int],
 
 
 def corpus() -> list[Path]:
-    roots = [Path(pydicom.__file__).parent / "data" / "test_files"]
+    roots = [
+        Path(__file__).resolve().parents[2] / "sample_images",
+        Path(pydicom.__file__).parent / "data" / "test_files",
+    ]
     try:
         dist = importlib.metadata.distribution("pydicom-data")
         roots.append(Path(str(dist.locate_file("data_store"))) / "data")
@@ -60,7 +63,7 @@ def corpus() -> list[Path]:
         pass
     found = []
     for root in roots:
-        for path in sorted(root.rglob("*.dcm")):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
