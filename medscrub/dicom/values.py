@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydicom.charset import convert_encodings, decode_bytes, encode_string
-from pydicom.datadict import dictionary_VR, get_entry, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 
 from medscrub.dicom.codec import Element, Node
 
@@ -57,11 +57,6 @@ def tag_of(keyword: str) -> int:
     if tag is None:
         raise KeyError(keyword)
     return int(tag)
-
-
-def keyword_of(tag: int) -> str:
-    """The keyword of `tag`, or its hexadecimal form."""
-    return keyword_for_tag(tag) or f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def encodings_for(node: Node, parent: list[str]) -> list[str]:
