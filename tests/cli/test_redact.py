@@ -124,3 +124,16 @@ def test_recipe_pixel_rule_redacts_the_banner(samples: Path, tmp_path: Path) -> 
     (record,) = [r for r in records if r["record"] == "file"]
     assert [r["box"] for r in record["regions"]] == boxes
     assert {r["kind"] for r in record["regions"]} == {"known"}
+
+
+def test_detectors_command(capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    code = main(["detectors"])
+    out = capsys.readouterr().out
+    if shutil.which("tesseract"):
+        assert code == 0 and "tesseract: available" in out
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    assert main(["detectors"]) == 1
+    assert "tesseract: unavailable" in capsys.readouterr().out
