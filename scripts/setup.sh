@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Install everything medscrub needs on a fresh Debian machine: system packages
-# (tesseract-ocr, when it can be installed) and a virtual environment in .venv
+# (tesseract-ocr and fonts, when they can be installed) and a virtual environment in .venv
 # with medscrub and its test tools. Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v tesseract >/dev/null 2>&1; then
+# tesseract for burned-in text; fonts for the generated burned-in text samples.
+SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf"
+installed=$(dpkg-query -W -f='${Status} ${Package}\n' $SYSTEM_PACKAGES 2>/dev/null \
+  | grep -c "install ok installed" || true)
+if [ "$installed" -lt "$(echo $SYSTEM_PACKAGES | wc -w)" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $SYSTEM_PACKAGES >/dev/null
   else
-    echo "setup: tesseract-ocr is missing and cannot be installed here (needs root and apt-get)" >&2
+    echo "setup: missing system packages ($SYSTEM_PACKAGES) and no root/apt-get to install them" >&2
   fi
 fi
 
