@@ -32,7 +32,7 @@ from medscrub.dicom.io import (
     DICOMDIR_CLASS,
     ENCAPSULATED_DOCUMENT_CLASSES,
     DicomFile,
-    dataset_to_node,
+    dataset_to_file,
     embedded_overlay_bits,
     encode_dicom,
     pixel_dataset,
@@ -167,11 +167,14 @@ class Pipeline:
 
     # -- in memory ------------------------------------------------------------
     def redact_dataset(self, ds: Dataset, *, in_place: bool = False) -> Dataset:
-        """Return `ds` de-identified (a copy unless `in_place`); verify the result."""
+        """Return `ds` de-identified (a copy unless `in_place`), exactly as a file would be.
+
+        The header, the pixel rules and the verification all apply; the file meta
+        is replaced by a fresh one.
+        """
         target = ds if in_place else copy.deepcopy(ds)
-        node = dataset_to_node(target)
-        self._clean(node)
-        replace_contents(target, node)
+        cleaned = self._redact_file(dataset_to_file(target), _Step())
+        replace_contents(target, cleaned.data)
         return target
 
     def _clean(self, node: Node) -> HeaderResult:
@@ -189,7 +192,9 @@ class Pipeline:
         return self._redact_dicom(data, _Step())
 
     def _redact_dicom(self, data: bytes, step: _Step) -> CleanedDicom:
-        file = read_dicom(data)
+        return self._redact_file(read_dicom(data), step)
+
+    def _redact_file(self, file: DicomFile, step: _Step) -> CleanedDicom:
         klass = sop_class(file)
         if klass == DICOMDIR_CLASS or _DIRECTORY_RECORDS in file.body:
             raise _Refused(

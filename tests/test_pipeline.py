@@ -305,3 +305,15 @@ def test_an_unexpected_error_fails_one_file_not_the_batch(
     assert all(r.stage == "pixels" for r in failed)
     assert not any((tmp_path / "o" / r.input).exists() for r in failed)
     assert any(r.outcome is Outcome.CLEANED for r in summary.results)
+
+
+def test_redact_dataset_applies_pixel_rules_and_a_fresh_meta() -> None:
+    ds = make_ct(0, instance=1)
+    rule = medscrub.profile.PixelRule(boxes=((0, 0, 16, 32),), modality="CT")
+    clean = Pipeline(Profile(pixel_rules=(rule,)), key=SecretKey.from_text(KEY_TEXT)
+                     ).redact_dataset(ds)
+    arr = clean.pixel_array
+    assert np.all(arr[:16, :32] == -(1 << 15))  # signed 16-bit MONOCHROME2 black
+    assert np.array_equal(arr[16:], ds.pixel_array[16:])
+    assert clean.file_meta.MediaStorageSOPInstanceUID == clean.SOPInstanceUID
+    assert clean.file_meta.MediaStorageSOPInstanceUID != ds.file_meta.MediaStorageSOPInstanceUID

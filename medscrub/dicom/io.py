@@ -23,7 +23,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import dcmread, read_dataset
+from pydicom.filereader import dcmread
 from pydicom.filewriter import correct_ambiguous_vr, write_dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
@@ -33,7 +33,6 @@ from medscrub.dicom.codec import (
     Element,
     Node,
     Unhandled,
-    encode_elements,
     encode_file,
     parse_elements,
     parse_file,
@@ -47,6 +46,7 @@ __all__ = [
     "ENCAPSULATED_DOCUMENT_CLASSES",
     "IMPLEMENTATION_CLASS_UID",
     "DicomFile",
+    "dataset_to_file",
     "dataset_to_node",
     "encode_dicom",
     "looks_like_dicom",
@@ -214,13 +214,21 @@ def dataset_to_node(ds: Dataset) -> Node:
             raise UnsupportedInputError("cannot convert the dataset to Explicit VR LE") from None
 
 
-def replace_contents(ds: Dataset, node: Node) -> None:
-    """Make `ds` hold exactly the elements of `node` (its file meta left alone)."""
-    parts: list[bytes] = []
-    encode_elements(node, parts)
-    fresh = read_dataset(io.BytesIO(b"".join(parts)), is_implicit_VR=False, is_little_endian=True)
+def dataset_to_file(ds: Dataset) -> DicomFile:
+    """An in-memory pydicom Dataset as a :class:`DicomFile` (its meta's syntax kept)."""
+    meta = getattr(ds, "file_meta", None)
+    syntax = str(meta.get("TransferSyntaxUID", "") or "") if meta is not None else ""
+    return DicomFile({}, dataset_to_node(ds), syntax)
+
+
+def replace_contents(ds: Dataset, data: bytes) -> None:
+    """Make `ds` hold exactly the file `data` (data set and file meta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = dcmread(io.BytesIO(data))
     ds.clear()
     ds.update(fresh)
+    ds.file_meta = fresh.file_meta
     ds.set_original_encoding(False, True, fresh.get("SpecificCharacterSet") or "iso8859")
 
 
