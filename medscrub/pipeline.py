@@ -16,18 +16,22 @@ import os
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.pixels.processing import convert_color_space
 
 from medscrub.audit import AuditLog
+from medscrub.detectors import Context, Detector, available_detectors, detector_status
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
-from medscrub.dicom.header import HeaderResult, deidentify
+from medscrub.dicom.header import HeaderResult, deidentify, method_code_item
 from medscrub.dicom.io import (
     DICOMDIR_CLASS,
     ENCAPSULATED_DOCUMENT_CLASSES,
@@ -42,8 +46,20 @@ from medscrub.dicom.io import (
     store_pixels,
 )
 from medscrub.dicom.pixels import decode_frames, encode_frames
-from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, strings, tag_of
-from medscrub.errors import EncodeError, MedscrubError, UnsupportedInputError, VerificationFailed
+from medscrub.dicom.values import (
+    DEFAULT_ENCODINGS,
+    ascii_element,
+    encodings_for,
+    strings,
+    tag_of,
+)
+from medscrub.errors import (
+    DetectorError,
+    EncodeError,
+    MedscrubError,
+    UnsupportedInputError,
+    VerificationFailed,
+)
 from medscrub.files import FileKind, atomic_write, classify, remove_stale_temporaries, walk
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
@@ -52,13 +68,16 @@ from medscrub.profile import PixelRule, Profile
 from medscrub.redact import black_value, redact
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 
-__all__ = ["CleanedDicom", "Pipeline", "RunSummary"]
+__all__ = ["FACES_NOT_CHECKED", "TEXT_NOT_CHECKED", "CleanedDicom", "Pipeline", "RunSummary"]
 
 _log = logging.getLogger("medscrub")
 _PIXEL_DATA = 0x7FE00010
+_BURNED_IN_ANNOTATION = 0x00280301
+_METHOD_CODES = 0x00120064
 _DIRECTORY_RECORDS = 0x00041220
 _ENCAPSULATED_DOCUMENT = 0x00420011
-PIXELS_NOT_CHECKED = "pixel data not checked for burned-in text or faces (not in this version)"
+TEXT_NOT_CHECKED = "pixels not checked for burned-in text (Clean Pixel Data is off)"
+FACES_NOT_CHECKED = "pixels not checked for faces (not in this version)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +108,15 @@ class CleanedDicom:
     data: bytes
     header: HeaderResult
     regions: tuple[Region, ...] = ()
+    text_checked: bool = False
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What was not checked in this file's pixels."""
+        if not self.header.has_pixels:
+            return ()
+        return (FACES_NOT_CHECKED,) if self.text_checked else (TEXT_NOT_CHECKED,
+                                                               FACES_NOT_CHECKED)
 
 
 def _device(body: Node) -> dict[str, str | int]:
@@ -101,6 +129,30 @@ def _device(body: Node) -> dict[str, str | int]:
         if elem is not None and isinstance(elem.value, bytes) and len(elem.value) >= 2:
             found[keyword] = int.from_bytes(elem.value[:2], "little")
     return found
+
+
+def _to_redact(found: Sequence[Region], mode: str) -> list[Region]:
+    """The regions a text mode removes: PHI only, or (all-text) every text region."""
+    return [r for r in found if r.phi or mode == "all-text"]
+
+
+def _viewed(photometric: str) -> str:
+    return "RGB" if photometric.startswith("YBR") else photometric
+
+
+def _view(frames: npt.NDArray[Any], photometric: str) -> npt.NDArray[Any]:
+    """The frames as a detector should see them (YBR shown as RGB)."""
+    if photometric.startswith("YBR") and frames.shape[-1] == 3:
+        return np.asarray(convert_color_space(frames, photometric, "RGB"))
+    return frames
+
+
+def _record_pixel_cleaning(body: Node) -> None:
+    """Burned In Annotation NO and the Clean Pixel Data code, once text was removed."""
+    body[_BURNED_IN_ANNOTATION] = ascii_element("CS", "NO")
+    methods = body.get(_METHOD_CODES)
+    if methods is not None and isinstance(methods.value, list):
+        methods.value.append(method_code_item("clean_pixel_data"))
 
 
 class _Refused(MedscrubError):
@@ -140,6 +192,8 @@ class Pipeline:
         The run's key; a random one (results not linkable) when omitted.
     rename : bool
         Give outputs non-identifying names instead of their relative paths.
+    phi_terms : iterable of str
+        Extra identifying strings (names, IDs, places) to find in text.
     """
 
     def __init__(
@@ -148,10 +202,12 @@ class Pipeline:
         *,
         key: SecretKey | None = None,
         rename: bool = False,
+        phi_terms: Iterable[str] = (),
     ) -> None:
         self.profile = profile or Profile()
         self.key = key or SecretKey.random()
         self.rename = rename
+        self.phi_terms = tuple(t.strip() for t in phi_terms if t.strip())
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
 
@@ -177,15 +233,15 @@ class Pipeline:
         replace_contents(target, cleaned.data)
         return target
 
-    def _clean(self, node: Node) -> HeaderResult:
+    def _clean(self, node: Node) -> tuple[HeaderResult, PhiHints]:
         encodings = encodings_for(node, DEFAULT_ENCODINGS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            hints = PhiHints.from_node(node, encodings)
+            hints = PhiHints.from_node(node, encodings, self.phi_terms)
             verifier = HeaderVerifier.from_node(node, self._unverified_kinds, encodings)
             result = deidentify(node, self.profile, self.key, table=self.table, hints=hints)
             verifier.check(node)
-        return result
+        return result, hints
 
     def redact_dicom_bytes(self, data: bytes) -> CleanedDicom:
         """De-identify one DICOM file's bytes: header, then known pixel regions."""
@@ -206,18 +262,45 @@ class Pipeline:
                 "encapsulated document (PDF/CDA/3-D model): its content cannot be checked"
             )
         overlay_bits = embedded_overlay_bits(file.body)
-        rules = [r for r in self.profile.pixel_rules if r.matches(_device(file.body))]
+        device = _device(file.body)
+        rules = [r for r in self.profile.pixel_rules if r.matches(device)]
+        scan = _PIXEL_DATA in file.body and self._scans(device, file.body)
         step.stage = "header"
-        header = self._clean(file.body)
+        header, hints = self._clean(file.body)
         regions: tuple[Region, ...] = ()
-        if _PIXEL_DATA in file.body and (rules or overlay_bits):
+        if _PIXEL_DATA in file.body and (rules or overlay_bits or scan):
             step.stage = "pixels"
-            regions = self._clean_pixels(file, rules)
+            context = Context(modality=str(device["Modality"]), hints=hints,
+                              mode=self.profile.text_mode) if scan else None
+            regions = self._clean_pixels(file, rules, context)
         step.stage = "write"
-        return CleanedDicom(encode_dicom(file), header, regions)
+        return CleanedDicom(encode_dicom(file), header, regions, text_checked=scan)
 
-    def _clean_pixels(self, file: DicomFile, rules: list[PixelRule]) -> tuple[Region, ...]:
-        """Decode, redact the rules' boxes on every frame, re-encode (clears overlay bits)."""
+    def _scans(self, device: dict[str, str | int], body: Node) -> bool:
+        """Whether Clean Pixel Data looks for burned-in text in this image."""
+        profile = self.profile
+        if "clean_pixel_data" not in profile.options:
+            return False
+        if profile.scan_modalities and str(device["Modality"]).upper() not in (
+            profile.scan_modalities
+        ):
+            return False
+        flag = " ".join(strings(body, _BURNED_IN_ANNOTATION, DEFAULT_ENCODINGS)).upper()
+        return not (profile.trust_burned_in_annotation and flag == "NO")
+
+    def _text_detector(self) -> Detector:
+        detector = available_detectors().get("tesseract")
+        if detector is None:
+            reasons = {name: why for name, _ok, why in detector_status()}
+            why = reasons.get("tesseract", "not installed")
+            raise DetectorError(f"burned-in text cannot be checked: {why}")
+        return detector
+
+    def _clean_pixels(
+        self, file: DicomFile, rules: list[PixelRule], context: Context | None
+    ) -> tuple[Region, ...]:
+        """Decode; redact the rules' boxes and (with `context`) the text found; verify;
+        re-encode (which also clears overlay bits in the pixel cells)."""
         ds = pixel_dataset(file)
         pixels = decode_frames(ds)
         frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
@@ -228,8 +311,25 @@ class Pipeline:
             boxes = [Region(*box, kind="known", detector="recipe") for box in rule.boxes]
             redact(frames, boxes, method=rule.method, fill=fill, out=frames)
             regions += boxes
+        if context is not None:
+            detector = self._text_detector()
+            context = replace(context, photometric=_viewed(pixels.photometric),
+                              bits_stored=pixels.bits_stored)
+            found = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
+                               context.mode)
+            if found:
+                redact(frames, found, fill=fill, out=frames)
+                regions += found
+            left = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
+                              context.mode)
+            if left:
+                raise VerificationFailed(
+                    f"burned-in text still found after redaction ({len(left)} region(s))"
+                )
         syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
         store_pixels(file, ds, syntax)
+        if context is not None:
+            _record_pixel_cleaning(file.body)
         return tuple(regions)
 
     # -- files ------------------------------------------------------------------
@@ -284,7 +384,7 @@ class Pipeline:
         except VerificationFailed as exc:
             step.stage = "verify"
             raise _Stop(Outcome.QUARANTINED, str(exc)) from None
-        except (UnsupportedInputError, EncodeError) as exc:
+        except (UnsupportedInputError, EncodeError, DetectorError) as exc:
             if step.stage != "pixels":
                 raise
             raise _Stop(Outcome.QUARANTINED, str(exc)) from None
@@ -302,7 +402,7 @@ class Pipeline:
             output_sha256=hashlib.sha256(out).hexdigest(),
             actions=dict(header.actions),
             regions=cleaned.regions,
-            warnings=(PIXELS_NOT_CHECKED,) if header.has_pixels else (),
+            warnings=cleaned.warnings,
         )
         return result, header
 

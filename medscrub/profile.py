@@ -21,7 +21,17 @@ from pydicom.datadict import tag_for_keyword
 from medscrub._optional import import_optional
 from medscrub.errors import ProfileError
 
-__all__ = ["ACTION_CODES", "METHODS", "OPTIONS", "PRESETS", "PixelRule", "Profile", "load_recipe"]
+__all__ = [
+    "ACTION_CODES",
+    "METHODS",
+    "OPTIONS",
+    "PIXEL_OPTIONS",
+    "PRESETS",
+    "PixelRule",
+    "Profile",
+    "TextMode",
+    "load_recipe",
+]
 
 #: The PS3.15 options (CID 7050 names), in the order the standard lists them.
 OPTIONS: tuple[str, ...] = (
@@ -39,7 +49,9 @@ OPTIONS: tuple[str, ...] = (
     "retain_institution_identity",
 )
 #: Options declared by the standard whose pixel steps this version cannot run yet.
-NOT_YET_AVAILABLE = frozenset({"clean_pixel_data", "clean_recognizable_visual_features"})
+NOT_YET_AVAILABLE = frozenset({"clean_recognizable_visual_features"})
+#: Options whose steps work on pixels: recorded per file, only where the step ran.
+PIXEL_OPTIONS = frozenset({"clean_pixel_data", "clean_recognizable_visual_features"})
 _EXCLUSIVE = ("retain_longitudinal_full_dates", "retain_longitudinal_modified_dates")
 
 #: Action codes a recipe may give: keep, remove, zero-length, dummy, new UID, clean.
@@ -49,8 +61,12 @@ PRESETS: tuple[str, ...] = ("basic", "research")
 
 _TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-fXx]{4})\s*\)?$")
 _RECIPE_KEYS = frozenset(
-    {"name", "base", "options", "actions", "private_creators", "pixels", "lossy"}
+    {
+        "name", "base", "options", "actions", "private_creators", "pixels", "lossy",
+        "text_mode", "scan_modalities", "trust_burned_in_annotation",
+    }
 )
+TextMode = Literal["phi", "all-text"]
 LossyPolicy = Literal["uncompressed", "recompress"]
 #: Redaction methods of the pixel kernel.
 METHODS = ("fill", "blur", "pixelate")
@@ -118,6 +134,9 @@ class Profile:
     creator_actions: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
     pixel_rules: tuple[PixelRule, ...] = ()
     lossy: LossyPolicy = "uncompressed"
+    text_mode: TextMode = "phi"
+    scan_modalities: frozenset[str] = frozenset()
+    trust_burned_in_annotation: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.options) - set(OPTIONS)
@@ -142,6 +161,8 @@ class Profile:
             raise ProfileError(f"private creators take K or X, not {', '.join(sorted(bad))}")
         if self.lossy not in ("uncompressed", "recompress"):
             raise ProfileError("lossy must be 'uncompressed' or 'recompress'")
+        if self.text_mode not in ("phi", "all-text"):
+            raise ProfileError("text_mode must be 'phi' or 'all-text'")
         for rule in self.pixel_rules:
             if rule.method not in METHODS:
                 raise ProfileError(f"pixel method must be one of {', '.join(METHODS)}")
@@ -249,6 +270,13 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
             creator_actions=_frozen(creators),
             pixel_rules=rules,
             lossy=data.get("lossy", base.lossy),
+            text_mode=data.get("text_mode", base.text_mode),
+            scan_modalities=frozenset(
+                str(m).upper() for m in data.get("scan_modalities", base.scan_modalities)
+            ),
+            trust_burned_in_annotation=bool(
+                data.get("trust_burned_in_annotation", base.trust_burned_in_annotation)
+            ),
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

@@ -19,6 +19,9 @@ def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--option", action="append", default=[], choices=OPTIONS,
                         metavar="OPTION", help="add a PS3.15 option (repeatable): "
                         + ", ".join(OPTIONS))
+    parser.add_argument("--text-mode", choices=("phi", "all-text"),
+                        help="with Clean Pixel Data: redact identifying text only (phi, the "
+                        "default) or every text found (all-text)")
     parser.add_argument("--lossy", choices=("uncompressed", "recompress"),
                         help="lossy originals whose pixels change: write them uncompressed "
                         "(default) or re-encode them lossy (JPEG baseline)")
@@ -29,4 +32,6 @@ def profile_from_args(args: argparse.Namespace) -> Profile:
     profile = load_recipe(args.recipe) if args.recipe else Profile.preset(args.profile)
     if args.option:
         profile = profile.with_options(args.option)
-    return replace(profile, lossy=args.lossy) if args.lossy else profile
+    if args.lossy:
+        profile = replace(profile, lossy=args.lossy)
+    return replace(profile, text_mode=args.text_mode) if args.text_mode else profile

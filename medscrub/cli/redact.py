@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from medscrub.cli.options import add_profile_arguments, profile_from_args
+from medscrub.errors import ProfileError
 from medscrub.keys import KEY_ENV, SecretKey
 from medscrub.model import FileResult, Outcome
-from medscrub.pipeline import PIXELS_NOT_CHECKED, Pipeline
+from medscrub.pipeline import FACES_NOT_CHECKED, TEXT_NOT_CHECKED, Pipeline
 
 __all__ = ["add_parser", "run"]
 
@@ -31,6 +33,8 @@ def add_parser(commands: Any) -> None:
                         help="audit log (JSON Lines); default OUT.audit.jsonl beside OUT")
     parser.add_argument("--reid-map", metavar="FILE",
                         help="write pseudonym -> patient pairs here (mode 0600; holds PHI)")
+    parser.add_argument("--phi-terms", metavar="FILE",
+                        help="extra identifying strings to find in burned-in text, one a line")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.set_defaults(run=run)
 
@@ -47,7 +51,14 @@ def run(args: argparse.Namespace) -> int:
     """Clean IN into OUT, print a summary; 0 if every file came out clean."""
     profile = profile_from_args(args)
     key = SecretKey.resolve(args.key, args.key_file)
-    pipeline = Pipeline(profile, key=key, rename=args.rename)
+    terms: list[str] = []
+    if args.phi_terms:
+        try:
+            terms = Path(args.phi_terms).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.__class__.__name__
+            raise ProfileError(f"{args.phi_terms}: cannot read ({why})") from None
+    pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms)
     bar = _progress(args.quiet)
 
     def on_result(result: FileResult) -> None:
@@ -75,9 +86,10 @@ def run(args: argparse.Namespace) -> int:
     skipped = Counter(r.reason for r in summary.results if r.outcome is Outcome.SKIPPED)
     for reason, n in sorted(skipped.items()):
         print(f"  skipped {n}: {reason}")
-    unchecked = sum(PIXELS_NOT_CHECKED in r.warnings for r in summary.results)
-    if unchecked:
-        print(f"  warning: {unchecked} file(s): {PIXELS_NOT_CHECKED}")
+    for warning in (TEXT_NOT_CHECKED, FACES_NOT_CHECKED):
+        unchecked = sum(warning in r.warnings for r in summary.results)
+        if unchecked:
+            print(f"  warning: {unchecked} file(s): {warning}")
     if key.generated:
         print("  note: no key given; a random key was used, so pseudonyms and UIDs will not "
               f"match other runs (use --key, --key-file or ${KEY_ENV})")

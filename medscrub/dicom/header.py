@@ -31,9 +31,9 @@ from medscrub.dicom.values import (
 )
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
-from medscrub.profile import Profile
+from medscrub.profile import PIXEL_OPTIONS, Profile
 
-__all__ = ["HeaderResult", "deidentify", "patient_key"]
+__all__ = ["HeaderResult", "deidentify", "method_code_item", "patient_key"]
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
@@ -252,8 +252,9 @@ class _Cleaner:
             self._remove(node, tag)
 
 
-def _code_item(code: tuple[str, str]) -> Node:
-    value, meaning = code
+def method_code_item(option: str) -> Node:
+    """A De-identification Method Code Sequence item for `option` (CID 7050)."""
+    value, meaning = DEIDENTIFICATION_METHOD_CODES[option]
     return {
         0x00080100: ascii_element("SH", value),
         0x00080102: ascii_element("SH", "DCM"),
@@ -265,10 +266,8 @@ def _record_method(node: Node, profile: Profile) -> None:
     """Write PatientIdentityRemoved and the de-identification method attributes."""
     node[0x00120062] = ascii_element("CS", "YES")
     node[0x00120063] = ascii_element("LO", [f"medscrub {__version__}", f"profile {profile.name}"])
-    options = ["basic", *sorted(profile.options)]
-    node[0x00120064] = Element(
-        "SQ", [_code_item(DEIDENTIFICATION_METHOD_CODES[o]) for o in options]
-    )
+    options = ["basic", *sorted(profile.options - PIXEL_OPTIONS)]
+    node[0x00120064] = Element("SQ", [method_code_item(o) for o in options])
     if "retain_longitudinal_full_dates" in profile.options:
         status = "UNMODIFIED"
     elif "retain_longitudinal_modified_dates" in profile.options:
