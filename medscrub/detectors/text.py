@@ -5,27 +5,36 @@ The work has three stages, and only the last one is slow:
 1. **Proposal** (vectorized numpy/OpenCV, no Python loop over pixels). Each
    image becomes an 8-bit "ink" image: the brightest channel (so yellow,
    green or cyan overlays count as bright) plus the saturation, 16-bit data
-   windowed from its 0.5th percentile to its maximum. A morphological gradient marks
-   strokes of either polarity; a threshold, a horizontal dilation and
-   connected components give boxes, kept when they are shaped like text lines.
-   For a cine, a per-pixel temporal range over sampled frames marks the static
-   pixels: static text is proposed once on the temporal median, with moving
-   pixels (speckle, anatomy) masked out; a few sampled frames are proposed
-   unmasked to catch text that changes (counters, clocks).
+   windowed from its 0.5th percentile to its maximum. A morphological
+   gradient marks stroke outlines of either polarity, kept where a top-hat or
+   black-hat responds too (thin strokes do, the step edges of anatomy and
+   panels do not); the thresholds follow the noise level (a multiple of the
+   median response) unless Otsu's is lower, so faint text is found. A
+   horizontal dilation and connected components give boxes; blocks of
+   touching lines are cut at their sparse rows (a loop over a few
+   components), pieces of one line are joined, and boxes shaped like text
+   lines are kept. The same is done on the transposed strokes for side text
+   rotated by 90 degrees. For a cine, a per-pixel temporal range over
+   sampled frames marks the static pixels: static text is proposed once on
+   the temporal median, with moving pixels (speckle, anatomy) masked out; a
+   few sampled frames are proposed unmasked to catch text that changes
+   (counters, clocks).
 2. **Reading**. Every candidate crop (plus, for a cine, up to
    :data:`_MAX_VARIANTS` frames whose content differs inside the box) is
-   turned into dark text on white, upscaled to a readable height and stacked
-   into one mosaic, so Tesseract runs once per image (per
+   turned level (side text both ways), flattened against its local
+   background (a median wider than a glyph) into dark text on white,
+   upscaled so that its glyphs are :data:`_TARGET_GLYPH` pixels high, and
+   stacked into one mosaic, so Tesseract runs once per image (per
    :data:`_MOSAIC_MAX_ROWS` of mosaic), never on the whole image and never
    once per frame.
 3. **Deciding**. Words are grouped into runs (words of one line with no wide
    gap); a run is PHI when it contains a header hint (names, IDs, places,
    birth-date spellings; compared after folding the OCR confusions
    O/0, I/l/1, S/5, B/8, Z/2, and allowing an edit or two in long hints) or a
-   generic identifier (numeric dates, 6+ digit runs, telephone numbers). The
-   run's whole box is reported, so a name split into tokens is covered end to
-   end. OCR text never leaves this module: it is not stored, logged or
-   returned.
+   generic identifier (numeric dates, dates with a month name, 6+ digit
+   runs, telephone numbers). A PHI run is reported across its whole
+   candidate line, so a name split into tokens is covered end to end. OCR
+   text never leaves this module: it is not stored, logged or returned.
 """
 
 from __future__ import annotations
@@ -51,19 +60,29 @@ U8 = npt.NDArray[np.uint8]
 _Crop = tuple[U8, npt.NDArray[np.bool_] | None]  # ink planes, pixels to blank
 
 # Proposal
-_GRADIENT_FLOOR = 40  # minimum stroke contrast (8-bit levels) of the gradient threshold
+_HAT = (7, 7)  # top-hat / black-hat kernel: wider than a stroke
+_HAT_FLOOR = 15  # lowest gradient and hat threshold (8-bit levels)
+_NOISE_FACTOR = 2.5  # threshold, in median responses (noise), unless Otsu's is lower
 _STATIC_TOLERANCE = 24  # temporal range (8-bit levels) still counted as static
 _MEDIAN_FRAMES = 15  # frames sampled for the temporal median and range
 _DYNAMIC_FRAMES = 3  # frames proposed without the static mask
 _JOIN = (3, 9)  # dilation (rows, cols) joining glyphs into lines
 _MIN_HEIGHT, _MAX_HEIGHT = 6, 80  # text line height, pixels
 _MIN_DENSITY, _MAX_DENSITY = 0.12, 0.95  # stroke pixels / box area
+_MAX_SPLITS = 64  # components cut into lines, per image (largest first)
+_CUT_FRACTION = 0.35  # rows with fewer strokes (of the busiest row) part lines
+_MIN_GLYPH = 4  # smallest stroke component counted as a glyph (height and pixels)
+_SAME_LINE = 0.6  # shared rows (fraction of the lower box) of boxes on one line
+_LINE_GAP = 1.0  # widest gap (line heights) inside a line
+_UPRIGHT = 2.0  # side text: height at least this many widths
+_SIDE_SPAN = 0.8  # side text: height at most this fraction of the image's
 _PAD = 2  # pixels around a candidate crop
 _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
 
 # Reading
-_TARGET_HEIGHT = 32.0  # line height Tesseract reads best, pixels
+_TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
+_TAIL = 2.0  # percentile of each tail of the flattened crop compared for polarity
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
 _MAX_VARIANTS = 3  # differing frames read per candidate
@@ -71,10 +90,11 @@ _VARIANT_TOLERANCE = 8.0  # mean absolute difference (8-bit levels) that makes a
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
 _MIN_CHARS = 3
-_TESSERACT_CONFIG = "--oem 1 --psm 4"
+_TESSERACT_CONFIG = "--oem 1 --psm 4 -c tessedit_do_invert=0"  # crops are already dark on white
 
 # Deciding
 _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
+_ONE_LINE = 1.6  # a box at most this many run heights tall holds one line
 _MARGIN = 2  # pixels added around a reported run
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
@@ -89,6 +109,12 @@ _GENERIC = re.compile(
     r"|\+?\d[\d ()-]{7,}\d"  # telephone numbers
     r")(?![A-Za-z0-9])"
     r"|\d{6,}"  # record numbers, accession numbers, compact dates (also inside words)
+)
+_MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
+_TEXT_DATE = re.compile(  # dates with a month name: 12-Dec-2022, 12 December 2022, Dec 12, 2022
+    rf"(?<![A-Z0-9])(?:\d{{1,2}}[ ./-]*{_MONTH}[ ./,-]*\d{{2,4}}"
+    rf"|{_MONTH}[ ./-]*\d{{1,2}}[ ,./-]+\d{{4}})(?![A-Z0-9])",
+    re.IGNORECASE,
 )
 
 
@@ -151,7 +177,11 @@ class TextDetector:
         candidates = _propose(ink)
         if not candidates:
             return []
-        crops = [(i, crop) for i, box in enumerate(candidates) for crop in ink.crops(box)]
+        crops = [
+            (i, _turn(crop, box.turns), box.scale(), box.glyph_height())
+            for i, box in enumerate(candidates)
+            for crop in ink.crops(box)
+        ]
         words = _read(crops)
         matcher = None if context.mode == "all-text" else _Matcher(context.hints)
         regions: set[Region] = set()
@@ -177,6 +207,18 @@ class _Box:
     y1: int
     x1: int
     frame: int | None = None  # the frame it was proposed on; None: the temporal median
+    glyph: float = 0.0  # typical glyph height inside, pixels (0: unknown)
+    turns: int = 0  # text rotated by this many quarter turns counter-clockwise
+
+    def glyph_height(self) -> float:
+        """Its glyph height, or for want of one its line height."""
+        if self.glyph > 0:
+            return self.glyph
+        return float((self.x1 - self.x0 if self.turns % 2 else self.y1 - self.y0) - 2 * _PAD)
+
+    def scale(self) -> float:
+        """The upscaling that makes its glyphs readable."""
+        return float(np.clip(_TARGET_GLYPH / max(self.glyph_height(), 1.0), 1.0, _MAX_SCALE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +281,15 @@ class _Ink:
         return out
 
 
+def _turn(crop: _Crop, turns: int) -> _Crop:
+    """`crop` turned so that text rotated by `turns` quarter turns reads level."""
+    if not turns:
+        return crop
+    planes, blank = crop
+    return (np.ascontiguousarray(np.rot90(planes, -turns)),
+            None if blank is None else np.ascontiguousarray(np.rot90(blank, -turns)))
+
+
 def _window(sample: npt.NDArray[Any], bits_stored: int | None) -> tuple[float, float]:
     """The input range mapped to 0..255: identity for 8-bit data, else a window.
 
@@ -278,7 +329,7 @@ def _propose(ink: _Ink) -> list[_Box]:
         for index in np.unique(np.linspace(0, n - 1, min(n, _DYNAMIC_FRAMES)).astype(int)):
             frame = ink.planes(int(index))[0]
             boxes += [
-                _Box(b.y0, b.x0, b.y1, b.x1, int(index))
+                _Box(b.y0, b.x0, b.y1, b.x1, int(index), b.glyph, b.turns)
                 for b in _line_boxes(frame, None)
                 if not _overlaps(b, boxes)
             ]
@@ -293,37 +344,177 @@ def _overlaps(box: _Box, others: list[_Box]) -> bool:
     )
 
 
+def _strokes(planes: U8) -> npt.NDArray[np.bool_]:
+    """Outlines of thin strokes of either polarity, in any plane.
+
+    A morphological gradient marks every edge; it is kept where a white
+    top-hat or black-hat (opening / closing residues, with a kernel wider
+    than a stroke) responds too, which thin strokes do and the step edges
+    of anatomy, panels and windows do not: those would otherwise join text
+    lines into shapes that are not lines. Each threshold is Otsu's, floored
+    by a multiple of the median response (the noise level).
+    """
+    small = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    wide = cv2.getStructuringElement(cv2.MORPH_RECT, _HAT)
+    gradient: U8 = np.zeros(planes.shape[:2], np.uint8)
+    hat: U8 = np.zeros(planes.shape[:2], np.uint8)
+    for p in range(planes.shape[-1]):
+        plane = np.ascontiguousarray(planes[..., p])
+        gradient = np.maximum(gradient, cv2.morphologyEx(plane, cv2.MORPH_GRADIENT, small))
+        hat = np.maximum(hat, cv2.morphologyEx(plane, cv2.MORPH_TOPHAT, wide))
+        hat = np.maximum(hat, cv2.morphologyEx(plane, cv2.MORPH_BLACKHAT, wide))
+    hat = np.asarray(cv2.dilate(hat, small), dtype=np.uint8)
+    return np.asarray((gradient > _threshold(gradient)) & (hat > _threshold(hat)))
+
+
+def _threshold(response: U8) -> float:
+    otsu, _ = cv2.threshold(response, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    noise = float(np.median(response[::2, ::2]))
+    return max(min(otsu, _NOISE_FACTOR * noise), _HAT_FLOOR)
+
+
 def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[_Box]:
     """Boxes shaped like text lines in one image of ink planes ``(rows, cols, planes)``."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    gradient = cv2.morphologyEx(np.ascontiguousarray(planes[..., 0]), cv2.MORPH_GRADIENT, kernel)
-    for p in range(1, planes.shape[-1]):
-        plane = np.ascontiguousarray(planes[..., p])
-        gradient = np.maximum(gradient, cv2.morphologyEx(plane, cv2.MORPH_GRADIENT, kernel))
-    otsu, _ = cv2.threshold(gradient, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    strokes = gradient > max(otsu, _GRADIENT_FLOOR)
+    strokes = _strokes(planes)
     if static is not None:
         strokes &= static
+    found, glyphs = _found(strokes)
+    # Side text, rotated by 90 degrees either way: lines of the transposed strokes
+    # that stand upright in the image and cross no wide level line; each is read
+    # both ways, and replaces the level boxes (glyph fragments) it crosses.
+    side, side_glyphs = _found(np.ascontiguousarray(strokes.T))
+    side = side[:, [1, 0, 3, 2]]
+    tall = side[:, 2] - side[:, 0]
+    upright = (tall >= _UPRIGHT * (side[:, 3] - side[:, 1])) & (tall <= _SIDE_SPAN * len(strokes))
+    wide = (found[:, 3] - found[:, 1]) >= _UPRIGHT * (found[:, 2] - found[:, 0])
+    level = [_Box(*b) for b in found[wide].tolist()]
+    upright &= np.array([not _overlaps(_Box(*b), level) for b in side.tolist()], dtype=bool)
+    standing = [_Box(*b) for b in side[upright].tolist()]
+    keep = wide | np.array([not _overlaps(_Box(*b), standing) for b in found.tolist()], dtype=bool)
+    found, glyphs = found[keep], glyphs[keep]
+    found = np.concatenate([found, side[upright], side[upright]])
+    glyphs = np.concatenate([glyphs, side_glyphs[upright], side_glyphs[upright]])
+    turns = [0] * (len(found) - 2 * int(upright.sum()))
+    turns += [1] * int(upright.sum()) + [3] * int(upright.sum())
+    rows, cols = strokes.shape
+    y0, x0 = np.maximum(found[:, 0] - _PAD, 0), np.maximum(found[:, 1] - _PAD, 0)
+    y1, x1 = np.minimum(found[:, 2] + _PAD, rows), np.minimum(found[:, 3] + _PAD, cols)
+    return [
+        _Box(b0, c0, b1, c1, None, glyph, turn)
+        for b0, c0, b1, c1, glyph, turn in zip(
+            y0.tolist(), x0.tolist(), y1.tolist(), x1.tolist(), glyphs.tolist(), turns,
+            strict=True,
+        )
+    ]
+
+
+def _found(strokes: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[
+    np.float64
+]]:
+    """Text-line boxes ``(n, 4)`` (y0, x0, y1, x1, unpadded) and their glyph heights."""
     lines = cv2.dilate(strokes.view(np.uint8), np.ones(_JOIN, np.uint8))
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    if count <= 1:
+        return np.zeros((0, 4), np.int64), np.zeros(0)
     x, y, w, h = (stats[1:, k] for k in range(4))
+    keep = _text_shaped(strokes, y, x, y + h, x + w)
+    boxes = []
+    # Blocks of lines joined by descenders, or lines touching other marks: cut at
+    # the nearly empty rows (a loop over a few components, not over pixels).
+    split = np.flatnonzero((h >= 2 * _MIN_HEIGHT + 2) & (w >= _MIN_HEIGHT))
+    split = split[np.argsort(-(w[split] * h[split]))][:_MAX_SPLITS]
+    labelled = np.asarray(labels, dtype=np.int32)
+    for i in split.tolist():
+        bands = _bands(strokes, labelled, i + 1, int(y[i]), int(x[i]), int(h[i]), int(w[i]))
+        if len(bands) > 1 or not keep[i]:
+            keep[i] = False
+            ok = _text_shaped(strokes, bands[:, 0], bands[:, 1], bands[:, 2], bands[:, 3])
+            boxes.append(bands[ok])
+    boxes.append(np.stack([y[keep], x[keep], y[keep] + h[keep], x[keep] + w[keep]], axis=1))
+    found = _join_lines(np.concatenate(boxes))
+    return found, _glyph_heights(strokes, found)
+
+
+def _glyph_heights(strokes: npt.NDArray[np.bool_], boxes: npt.NDArray[np.int64]) -> npt.NDArray[
+    np.float64
+]:
+    """Median height of the stroke components centred in each box (0 where none).
+
+    A block of several lines is read at the scale of its glyphs, not of its
+    height.
+    """
+    out = np.zeros(len(boxes))
+    if not len(boxes):
+        return out
+    _, _, stats, _ = cv2.connectedComponentsWithStats(strokes.view(np.uint8), connectivity=8)
+    gx, gy, gw, gh = (stats[1:, k] for k in range(4))
+    real = (gh >= _MIN_GLYPH) & (gh <= _MAX_HEIGHT) & (stats[1:, 4] >= _MIN_GLYPH)
+    cy, cx, gh = (gy + gh / 2)[real], (gx + gw / 2)[real], gh[real].astype(float)
+    inside = (
+        (cy >= boxes[:, :1]) & (cy < boxes[:, 2:3]) & (cx >= boxes[:, 1:2]) & (cx < boxes[:, 3:4])
+    )
+    heights = np.where(inside, gh, np.nan)
+    some = inside.any(axis=1)
+    out[some] = np.nanmedian(heights[some], axis=1)
+    return np.asarray(np.minimum(out, boxes[:, 2] - boxes[:, 0]), dtype=np.float64)
+
+
+def _join_lines(boxes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Join boxes of one line parted by a wide space or a crossing edge: (n, 4) boxes.
+
+    Two boxes join when they share most of their rows and the gap between
+    them is at most :data:`_LINE_GAP` line heights (a loop over boxes, not pixels).
+    """
+    out: list[list[int]] = []
+    for box in sorted(boxes.tolist(), key=lambda b: b[1]):
+        y0, x0, y1, x1 = box
+        for other in reversed(out):
+            overlap = min(y1, other[2]) - max(y0, other[0])
+            height = min(y1 - y0, other[2] - other[0])
+            if overlap >= _SAME_LINE * height and x0 - other[3] <= _LINE_GAP * height:
+                other[:] = [min(y0, other[0]), other[1], max(y1, other[2]), max(x1, other[3])]
+                break
+        else:
+            out.append(box)
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
+
+
+def _text_shaped(
+    strokes: npt.NDArray[np.bool_], y0: npt.NDArray[Any], x0: npt.NDArray[Any],
+    y1: npt.NDArray[Any], x1: npt.NDArray[Any],
+) -> npt.NDArray[np.bool_]:
+    """Which boxes are shaped like a text line (size, aspect, stroke density)."""
+    h, w = y1 - y0, x1 - x0
     # Strokes inside each box, from a summed-area table: no loop over boxes or pixels.
     table = cv2.integral(strokes.view(np.uint8), sdepth=cv2.CV_32S)
-    inside = table[y + h, x + w] - table[y, x + w] - table[y + h, x] + table[y, x]
+    inside = table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]
     density = inside / np.maximum(w * h, 1)
-    keep = (
+    return np.asarray(
         (h >= _MIN_HEIGHT) & (h <= _MAX_HEIGHT) & (w >= h // 2)
         & (density >= _MIN_DENSITY) & (density <= _MAX_DENSITY)
     )
-    if count <= 1:
-        return []
-    rows, cols = strokes.shape
-    y0, x0 = np.maximum(y[keep] - _PAD, 0), np.maximum(x[keep] - _PAD, 0)
-    y1, x1 = np.minimum(y[keep] + h[keep] + _PAD, rows), np.minimum(x[keep] + w[keep] + _PAD, cols)
-    return [
-        _Box(*box)
-        for box in zip(y0.tolist(), x0.tolist(), y1.tolist(), x1.tolist(), strict=True)
-    ]
+
+
+def _bands(
+    strokes: npt.NDArray[np.bool_], labels: npt.NDArray[np.int32], label: int,
+    y: int, x: int, h: int, w: int,
+) -> npt.NDArray[np.int64]:
+    """Component `label` cut into lines: (n, 4) boxes.
+
+    Lines of a block touch (descenders, anti-aliased fringes), but between
+    two lines the stroke count per row drops: the runs of rows with more
+    than :data:`_CUT_FRACTION` of the busiest row's strokes are the lines.
+    """
+    part = strokes[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == label)
+    profile = part.sum(axis=1)
+    full = profile > _CUT_FRACTION * profile.max()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
+    out = []
+    for top, bottom in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        cols = np.flatnonzero(part[top:bottom].any(axis=0))
+        if bottom - top >= _MIN_HEIGHT and cols.size:
+            out.append((y + top, x + int(cols[0]), y + bottom, x + int(cols[-1]) + 1))
+    return np.array(out, dtype=np.int64).reshape(-1, 4)
 
 
 # ---------------------------------------------------------------------------
@@ -343,9 +534,12 @@ class _Word:
     conf: float
 
 
-def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None) -> U8:
-    """The plane with most contrast, stretched, as dark text on a white background.
+def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float) -> U8:
+    """The plane with most contrast, flattened, as dark text on a white background.
 
+    The background (a median wider than a glyph) is subtracted, so text over
+    anatomy, gradients or panel edges keeps its contrast everywhere along the
+    line; the text is the polarity with the stronger tail, stretched to black.
     Pixels in `blank` are set to the background (the median of the others).
     """
     keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
@@ -354,26 +548,23 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None) -> U8:
     stds = planes[keep].std(axis=0)
     gray = np.ascontiguousarray(planes[..., int(stds.argmax())])
     gray[~keep] = np.median(gray[keep])
-    lo, hi = int(gray.min()), int(gray.max())
-    if hi <= lo:
-        return np.full_like(gray, 255)
-    gray = ((gray.astype(np.float32) - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.count_nonzero(gray > threshold) * 2 < gray.size:  # bright text is the minority
-        gray = 255 - gray
-    return gray
+    size = 2 * int(max(glyph, _MIN_HEIGHT)) + 1
+    background = cv2.medianBlur(gray, min(size, 255))
+    diff = gray.astype(np.float32) - background.astype(np.float32)
+    low, high = np.percentile(diff, [_TAIL, 100 - _TAIL])
+    ink = diff if high >= -low else -diff  # bright text: above its background
+    top = max(float(ink.max()), 1.0)
+    return np.asarray(255.0 - np.clip(ink, 0, None) * (255.0 / top), dtype=np.uint8)
 
 
 def _mosaics(
-    crops: list[tuple[int, _Crop]],
+    crops: list[tuple[int, _Crop, float, float]],
 ) -> Iterator[tuple[U8, list[tuple[int, int, int, float]]]]:
     """Stack upscaled crops: (mosaic, [(candidate, top, height, scale), ...]) batches."""
     batch: list[tuple[int, U8, float]] = []
     rows = _MOSAIC_GAP
-    for index, (planes, blank) in crops:
-        height = max(planes.shape[0] - 2 * _PAD, 1)
-        scale = float(np.clip(_TARGET_HEIGHT / height, 1.0, _MAX_SCALE))
-        resized = cv2.resize(_dark_on_white(planes, blank), None, fx=scale, fy=scale,
+    for index, (planes, blank), scale, glyph in crops:
+        resized = cv2.resize(_dark_on_white(planes, blank, glyph), None, fx=scale, fy=scale,
                              interpolation=cv2.INTER_CUBIC)
         gray = np.asarray(resized, dtype=np.uint8)
         if batch and rows + gray.shape[0] > _MOSAIC_MAX_ROWS:
@@ -398,7 +589,7 @@ def _stack(batch: list[tuple[int, U8, float]]) -> tuple[U8, list[tuple[int, int,
     return mosaic, places
 
 
-def _read(crops: list[tuple[int, _Crop]]) -> dict[int, list[_Word]]:
+def _read(crops: list[tuple[int, _Crop, float, float]]) -> dict[int, list[_Word]]:
     """OCR the crops (in mosaics); words by candidate index, in crop coordinates."""
     import pytesseract
 
@@ -461,16 +652,22 @@ def _is_text(run: list[_Word]) -> bool:
 def _region(run: list[_Word], box: _Box, shape: tuple[int, int], phi: bool) -> Region:
     """The image box of a run of words in candidate `box`, over every frame.
 
-    A PHI run also covers the whole candidate line, so that words the OCR
-    missed or split are covered too; a margin of :data:`_MARGIN` is added.
+    A PHI run also covers the whole width of its candidate (and its height
+    when the candidate holds one line), so that words the OCR missed or split
+    are covered too; a margin of :data:`_MARGIN` is added.
     """
     rows, cols = shape
+    if box.turns:  # side text: the whole (one-line) box
+        run = [_Word("", _PAD, _PAD, box.y1 - box.y0 - _PAD, box.x1 - box.x0 - _PAD,
+                     float(np.mean([w.conf for w in run])))]
     y0 = box.y0 + min(w.y0 for w in run)
     x0 = box.x0 + min(w.x0 for w in run)
     y1 = box.y0 + max(w.y1 for w in run)
     x1 = box.x0 + max(w.x1 for w in run)
-    if phi:
-        y0, x0, y1, x1 = min(y0, box.y0), min(x0, box.x0), max(y1, box.y1), max(x1, box.x1)
+    if phi:  # the whole line; rows of other lines in a multi-line box are left alone
+        x0, x1 = min(x0, box.x0), max(x1, box.x1)
+        if box.y1 - box.y0 <= _ONE_LINE * (y1 - y0) + 2 * _PAD:
+            y0, y1 = min(y0, box.y0 + _PAD), max(y1, box.y1 - _PAD)
     return Region(
         y0=max(0, int(np.floor(y0)) - _MARGIN),
         x0=max(0, int(np.floor(x0)) - _MARGIN),
@@ -516,6 +713,8 @@ class _Matcher:
     def is_phi(self, run: list[_Word]) -> bool:
         text = _digits(" ".join(w.text for w in run))
         if _GENERIC.search(text) or _GENERIC.search(_SPLIT_DIGITS.sub("", text)):
+            return True
+        if _TEXT_DATE.search(" ".join(w.text for w in run)):
             return True
         folded = _fold(text)
         return any(_contains(folded, token, _allowed_errors(token)) for token in self._tokens)
