@@ -317,15 +317,15 @@ class Pipeline:
                               bits_stored=pixels.bits_stored)
             found = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
                                context.mode)
-            if found:
+            if found:  # verify: the same (deterministic) detector on the redacted frames
                 redact(frames, found, fill=fill, out=frames)
                 regions += found
-            left = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
-                              context.mode)
-            if left:
-                raise VerificationFailed(
-                    f"burned-in text still found after redaction ({len(left)} region(s))"
-                )
+                left = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
+                                  context.mode)
+                if left:
+                    raise VerificationFailed(
+                        f"burned-in text still found after redaction ({len(left)} region(s))"
+                    )
         syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
         store_pixels(file, ds, syntax)
         if context is not None:
