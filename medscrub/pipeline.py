@@ -15,8 +15,9 @@ import logging
 import os
 import time
 import warnings
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -414,6 +415,7 @@ class Pipeline:
         audit: str | os.PathLike[str] | None = None,
         reid_map: str | os.PathLike[str] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
+        jobs: int = 1,
     ) -> RunSummary:
         """Clean a file or a folder (recursively) into `output`.
 
@@ -427,6 +429,9 @@ class Pipeline:
             Where to write pseudonym -> original patient pairs (mode 0600).
         on_result : callable, optional
             Called with each :class:`FileResult` as it is made.
+        jobs : int
+            Worker processes; 1 cleans in this process. Results and audit records
+            come in the order the folder walk gave the files, whatever ``jobs`` is.
         """
         src = Path(source)
         out = Path(output)
@@ -447,9 +452,8 @@ class Pipeline:
         start = time.perf_counter()
         root = src if src.is_dir() else src.parent
         try:
-            for path in walk(src, exclude=out):
-                rel = path.relative_to(root).as_posix()
-                result, header = self.process_file(path, rel, out)
+            items = ((path, path.relative_to(root).as_posix()) for path in walk(src, exclude=out))
+            for result, header in self._results(items, out, jobs):
                 if reid is not None and header is not None:
                     reid.add(header)
                 log.add(result, self.profile.describe())
@@ -463,6 +467,41 @@ class Pipeline:
             if reid is not None:
                 reid.close()
         return RunSummary(counts, seconds, out, audit_path, tuple(results))
+
+
+    def _results(
+        self, items: Iterator[tuple[Path, str]], out: Path, jobs: int
+    ) -> Iterator[tuple[FileResult, HeaderResult | None]]:
+        """Process every (path, relative name), here or in `jobs` worker processes."""
+        if jobs <= 1:
+            for path, rel in items:
+                yield self.process_file(path, rel, out)
+            return
+        init = (self.profile, self.key, self.rename, self.phi_terms)
+        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=init) as pool:
+            pending: deque[Future[tuple[FileResult, HeaderResult | None]]] = deque()
+            for path, rel in items:  # the walk streams: keep a bounded window in flight
+                pending.append(pool.submit(_work, path, rel, out))
+                if len(pending) >= _IN_FLIGHT_PER_JOB * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+
+_WORKER: Pipeline | None = None
+_IN_FLIGHT_PER_JOB = 8
+
+
+def _start_worker(profile: Profile, key: SecretKey, rename: bool, terms: tuple[str, ...]) -> None:
+    """Set up one worker process: one tesseract thread, one pipeline."""
+    global _WORKER
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    _WORKER = Pipeline(profile, key=key, rename=rename, phi_terms=terms)
+
+
+def _work(path: Path, rel: str, out: Path) -> tuple[FileResult, HeaderResult | None]:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.process_file(path, rel, out)
 
 
 def _inside(path: Path, folder: Path) -> bool:

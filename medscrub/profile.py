@@ -139,6 +139,8 @@ class Profile:
     trust_burned_in_annotation: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("tag_actions", "group_actions", "creator_actions"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
         unknown = set(self.options) - set(OPTIONS)
         if unknown:
             raise ProfileError(f"unknown option(s): {', '.join(sorted(unknown))}")
@@ -169,6 +171,14 @@ class Profile:
             for y0, x0, y1, x1 in rule.boxes:
                 if not (0 <= y0 < y1 and 0 <= x0 < x1):
                     raise ProfileError(f"pixel box {[y0, x0, y1, x1]} is empty or negative")
+
+    def __reduce__(self) -> tuple[type[Profile], tuple[Any, ...]]:
+        # read-only mapping views do not pickle: send plain dicts (worker processes)
+        return (type(self), (
+            self.name, self.options, dict(self.tag_actions), dict(self.group_actions),
+            dict(self.creator_actions), self.pixel_rules, self.lossy, self.text_mode,
+            self.scan_modalities, self.trust_burned_in_annotation,
+        ))
 
     @classmethod
     def preset(cls, name: str) -> Profile:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -317,3 +318,17 @@ def test_redact_dataset_applies_pixel_rules_and_a_fresh_meta() -> None:
     assert np.array_equal(arr[16:], ds.pixel_array[16:])
     assert clean.file_meta.MediaStorageSOPInstanceUID == clean.SOPInstanceUID
     assert clean.file_meta.MediaStorageSOPInstanceUID != ds.file_meta.MediaStorageSOPInstanceUID
+
+
+def test_parallel_runs_equal_serial_runs(samples: Path, tmp_path: Path) -> None:
+    serial = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, tmp_path / "one")
+    parallel = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, tmp_path / "two",
+                                                               jobs=2)
+    assert tree_hashes(tmp_path / "one") == tree_hashes(tmp_path / "two")
+    assert [r.input for r in serial.results] == [r.input for r in parallel.results]
+    assert [replace(r, seconds=0) for r in serial.results] == [
+        replace(r, seconds=0) for r in parallel.results
+    ]
+    records = [json.loads(line)["input"] for line in (tmp_path / "two.audit.jsonl").read_text()
+               .splitlines() if json.loads(line)["record"] == "file"]
+    assert records == [r.input for r in serial.results]

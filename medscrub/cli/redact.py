@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -33,6 +34,8 @@ def add_parser(commands: Any) -> None:
                         help="audit log (JSON Lines); default OUT.audit.jsonl beside OUT")
     parser.add_argument("--reid-map", metavar="FILE",
                         help="write pseudonym -> patient pairs here (mode 0600; holds PHI)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="worker processes (default: the number of cores)")
     parser.add_argument("--phi-terms", metavar="FILE",
                         help="extra identifying strings to find in burned-in text, one a line")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         summary = pipeline.run(args.input, args.output, audit=args.audit,
-                               reid_map=args.reid_map, on_result=on_result)
+                               reid_map=args.reid_map, on_result=on_result,
+                               jobs=max(1, args.jobs))
     finally:
         if bar is not None:
             bar.close()
