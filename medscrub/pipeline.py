@@ -479,17 +479,30 @@ class Pipeline:
             return
         init = (self.profile, self.key, self.rename, self.phi_terms)
         with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=init) as pool:
-            pending: deque[Future[tuple[FileResult, HeaderResult | None]]] = deque()
-            for path, rel in items:  # the walk streams: keep a bounded window in flight
-                pending.append(pool.submit(_work, path, rel, out))
+            pending: deque[Future[list[tuple[FileResult, HeaderResult | None]]]] = deque()
+            # the walk streams: chunks of files, a bounded window of them in flight
+            for chunk in _chunks(items, _CHUNK):
+                pending.append(pool.submit(_work, chunk, out))
                 if len(pending) >= _IN_FLIGHT_PER_JOB * jobs:
-                    yield pending.popleft().result()
+                    yield from pending.popleft().result()
             while pending:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
 
 
 _WORKER: Pipeline | None = None
-_IN_FLIGHT_PER_JOB = 8
+_CHUNK = 16
+_IN_FLIGHT_PER_JOB = 4
+
+
+def _chunks(items: Iterator[tuple[Path, str]], size: int) -> Iterator[list[tuple[Path, str]]]:
+    chunk: list[tuple[Path, str]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _start_worker(profile: Profile, key: SecretKey, rename: bool, terms: tuple[str, ...]) -> None:
@@ -499,9 +512,11 @@ def _start_worker(profile: Profile, key: SecretKey, rename: bool, terms: tuple[s
     _WORKER = Pipeline(profile, key=key, rename=rename, phi_terms=terms)
 
 
-def _work(path: Path, rel: str, out: Path) -> tuple[FileResult, HeaderResult | None]:
+def _work(
+    chunk: list[tuple[Path, str]], out: Path
+) -> list[tuple[FileResult, HeaderResult | None]]:
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER.process_file(path, rel, out)
+    return [_WORKER.process_file(path, rel, out) for path, rel in chunk]
 
 
 def _inside(path: Path, folder: Path) -> bool:
