@@ -33,7 +33,7 @@ from pydicom.uid import (
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
-from medscrub.samples import make_us_cine_with_boxes
+from medscrub.samples import make_us_cine_with_boxes, to_jpeg_baseline
 
 ROWS, COLUMNS = 480, 640
 SYNTAXES: tuple[UID, ...] = (
@@ -45,25 +45,13 @@ SYNTAXES: tuple[UID, ...] = (
 )
 
 
-def make_files(root: Path, syntax: UID, frames: int, copies: int) -> tuple[list[Path], tuple]:
+def make_files(
+    root: Path, syntax: UID, frames: int, copies: int
+) -> tuple[list[Path], tuple[int, int, int, int]]:
     """Write `copies` cines in `syntax`; return the paths and the banner box."""
     ds, boxes = make_us_cine_with_boxes(0, frames=frames, rows=ROWS, columns=COLUMNS)
     if syntax == JPEGBaseline8Bit:
-        import io
-
-        from PIL import Image
-        from pydicom.encaps import encapsulate
-
-        arr = ds.pixel_array
-        encoded = []
-        for frame in arr:
-            buf = io.BytesIO()
-            Image.fromarray(frame, "RGB").save(buf, "JPEG", quality=90)
-            encoded.append(buf.getvalue())
-        ds.PixelData = encapsulate(encoded)
-        ds["PixelData"].VR = "OB"
-        ds.PhotometricInterpretation = "YBR_FULL_422"
-        ds.file_meta.TransferSyntaxUID = syntax
+        to_jpeg_baseline(ds, ds.pixel_array)
     elif syntax != ExplicitVRLittleEndian:
         ds.compress(syntax, generate_instance_uid=False)
     folder = root / syntax.name.replace(" ", "_")

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import convert_color_space
 
@@ -53,6 +52,7 @@ from medscrub.dicom.values import (
     encodings_for,
     strings,
     tag_of,
+    us_value,
 )
 from medscrub.errors import (
     DetectorError,
@@ -126,9 +126,7 @@ def _device(body: Node) -> dict[str, str | int]:
     for keyword in ("Modality", "Manufacturer", "ManufacturerModelName"):
         found[keyword] = " ".join(strings(body, tag_of(keyword), DEFAULT_ENCODINGS))
     for keyword in ("Rows", "Columns"):
-        elem = body.get(tag_of(keyword))
-        if elem is not None and isinstance(elem.value, bytes) and len(elem.value) >= 2:
-            found[keyword] = int.from_bytes(elem.value[:2], "little")
+        found[keyword] = us_value(body.get(tag_of(keyword)), 0)
     return found
 
 
@@ -216,7 +214,7 @@ class Pipeline:
         """Identifier kinds the profile keeps on purpose (not verified)."""
         kept = {
             kind for kind, keywords in IDENTIFIER_KEYWORDS.items()
-            if any(self.table.public(tag_for_keyword(k) or 0) == "K" for k in keywords)
+            if any(self.table.public(tag_of(k)) == "K" for k in keywords)
         }
         if "retain_longitudinal_full_dates" in self.profile.options:
             kept.add("dates")

@@ -75,6 +75,7 @@ __all__ = [
     "make_us_cine_with_boxes",
     "series_instance_uid",
     "sop_instance_uid",
+    "to_jpeg_baseline",
     "write_samples",
 ]
 
@@ -1190,15 +1191,23 @@ def _encapsulate_icon(ds: Dataset, transfer_syntax: UID) -> None:
             "photometric_interpretation": "MONOCHROME2",
             "number_of_frames": 1,
         }
-        frames = list(encoder.iter_encode(arr, **opts))
+        frames = list(encoder.iter_encode(arr, encoding_plugin=_plugin(transfer_syntax), **opts))
     icon.PixelData = encapsulate(frames)
     elem = icon["PixelData"]
     elem.VR = "OB"
     elem.is_undefined_length = True
 
 
+def _plugin(transfer_syntax: UID) -> str:
+    """The encoder plugin to use: pydicom's own RLE encoder, so the bytes do not
+    depend on which optional plugins are installed; the only one otherwise."""
+    return "pydicom" if transfer_syntax == RLELossless else ""
+
+
 def _compress(ds: FileDataset, transfer_syntax: UID) -> None:
-    ds.compress(transfer_syntax, generate_instance_uid=False)
+    ds.compress(
+        transfer_syntax, generate_instance_uid=False, encoding_plugin=_plugin(transfer_syntax)
+    )
     _encapsulate_icon(ds, transfer_syntax)
 
 
@@ -1213,7 +1222,7 @@ def _pillow_jpeg(arr: npt.NDArray[np.uint8]) -> bytes:
     return buf.getvalue()
 
 
-def _to_jpeg_baseline(ds: FileDataset, arr: npt.NDArray[np.uint8]) -> None:
+def to_jpeg_baseline(ds: FileDataset, arr: npt.NDArray[np.uint8]) -> None:
     """Replace the pixel data of `ds` by Pillow-encoded JPEG Baseline frames."""
     frames_arr = arr if int(ds.get("NumberOfFrames", 1)) > 1 else arr[None, ...]
     frames = [_pillow_jpeg(f) for f in frames_arr]
@@ -1475,7 +1484,7 @@ def write_samples(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
         _write(cdir / "ct_j2k.dcm", _dicom_bytes(ct_j2k), written)
 
     us_jpeg, _ = make_us_cine_with_boxes(0, series=SERIES_NUMBERS["US_JPEG"][0])
-    _to_jpeg_baseline(us_jpeg, _pixels(us_jpeg))
+    to_jpeg_baseline(us_jpeg, _pixels(us_jpeg))
     us_jpeg_path = cdir / "us_jpeg_baseline.dcm"
     _write(us_jpeg_path, _dicom_bytes(us_jpeg), written)
     truth[rel(us_jpeg_path)] = [b.to_dict() for b in us_boxes]
@@ -1495,7 +1504,7 @@ def write_samples(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
     cr_jpeg.HighBit = 7
     cr_jpeg.WindowCenter = "128"
     cr_jpeg.WindowWidth = "256"
-    _to_jpeg_baseline(cr_jpeg, cr8)
+    to_jpeg_baseline(cr_jpeg, cr8)
     _write(cdir / "cr_jpeg_baseline.dcm", _dicom_bytes(cr_jpeg), written)
 
     # --- odd file encodings ---------------------------------------------------

@@ -38,7 +38,7 @@ from medscrub.dicom.codec import (
     parse_file,
     truncated,
 )
-from medscrub.dicom.values import ascii_element
+from medscrub.dicom.values import ascii_element, us_value
 from medscrub.errors import UnsupportedInputError
 
 __all__ = [
@@ -264,12 +264,6 @@ def store_pixels(file: DicomFile, ds: Dataset, syntax: str) -> None:
     file.syntax = syntax
 
 
-def _us(elem: Element | None, default: int) -> int:
-    if elem is None or not isinstance(elem.value, bytes) or len(elem.value) < 2:
-        return default
-    return int.from_bytes(elem.value[:2], "little")
-
-
 def embedded_overlay_bits(body: Node) -> int:
     """A mask of the pixel bits that overlay planes in the pixel data use (0 if none)."""
     mask = 0
@@ -277,6 +271,6 @@ def embedded_overlay_bits(body: Node) -> int:
         position = body.get((group << 16) | 0x0102)
         if position is None:
             continue
-        if _us(body.get((group << 16) | 0x0100), 1) != 1:  # in the pixel cells' unused bits
-            mask |= 1 << _us(position, 0)
+        if us_value(body.get((group << 16) | 0x0100), 1) != 1:  # in the pixel cells' unused bits
+            mask |= 1 << us_value(position, 0)
     return mask

@@ -20,6 +20,7 @@ __all__ = [
     "strings",
     "tag_of",
     "text_element",
+    "us_value",
 ]
 
 CHARSET = 0x00080005
@@ -91,6 +92,13 @@ def strings(node: Node, tag: int, encodings: list[str]) -> list[str]:
         return []
     text = decode_text(elem, encodings)
     return [v.strip() for v in text.split("\\") if v.strip()] if text else []
+
+
+def us_value(elem: Element | None, default: int) -> int:
+    """The first value of a US element, or `default` when absent or empty."""
+    if elem is None or not isinstance(elem.value, bytes) or len(elem.value) < 2:
+        return default
+    return int.from_bytes(elem.value[:2], "little")
 
 
 def ascii_element(vr: str, values: str | list[str]) -> Element:
