@@ -15,6 +15,7 @@ __all__ = [
     "FileKind",
     "atomic_write",
     "classify",
+    "drop_partial_line",
     "remove_stale_temporaries",
     "walk",
 ]
@@ -100,6 +101,23 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def drop_partial_line(fd: int) -> None:
+    """Cut the last line of the JSON Lines file open as `fd` if it has no newline
+    (a record an interruption cut short), so the next record starts a line."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        cut = os.pread(fd, end - start, start).rfind(b"\n")
+        if cut >= 0:
+            os.ftruncate(fd, start + cut + 1)
+            return
+        end = start
+    os.ftruncate(fd, 0)
 
 
 def remove_stale_temporaries(root: Path) -> int:

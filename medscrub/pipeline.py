@@ -15,9 +15,9 @@ import logging
 import os
 import time
 import warnings
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import convert_color_space
 
-from medscrub.audit import AuditLog
+from medscrub.audit import AuditLog, write_report
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
@@ -61,13 +61,24 @@ from medscrub.errors import (
     UnsupportedInputError,
     VerificationFailed,
 )
-from medscrub.files import FileKind, atomic_write, classify, remove_stale_temporaries, walk
+from medscrub.files import (
+    FileKind,
+    atomic_write,
+    classify,
+    drop_partial_line,
+    remove_stale_temporaries,
+    walk,
+)
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
+from medscrub.limits import DEFAULT_LIMITS, Limits, TimeLimitExceeded, time_limit
+from medscrub.limits import applied as limits_applied
+from medscrub.manifest import Manifest, settings_fingerprint
 from medscrub.model import FileResult, Outcome, Region
 from medscrub.profile import PixelRule, Profile
 from medscrub.redact import black_value, redact
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
+from medscrub.workers import Done, Item, stream
 
 __all__ = ["FACES_NOT_CHECKED", "TEXT_NOT_CHECKED", "CleanedDicom", "Pipeline", "RunSummary"]
 
@@ -83,13 +94,21 @@ FACES_NOT_CHECKED = "pixels not checked for faces (not in this version)"
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """Totals of one run over files or folders."""
+    """Totals of one run over files or folders.
+
+    ``counts`` (by outcome) and ``results`` cover every file, those an earlier
+    run finished (``resumed`` of them) included; with ``keep_results=False``
+    ``results`` holds only the files that failed or were quarantined, which
+    ``report`` (a TSV beside the audit log) also lists.
+    """
 
     counts: dict[str, int]
     seconds: float
     output: Path
     audit: Path | None
     results: tuple[FileResult, ...] = field(repr=False)
+    resumed: int = 0
+    report: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,8 +117,9 @@ class RunSummary:
 
     @property
     def files_per_second(self) -> float:
-        """Files handled per second of wall time."""
-        return len(self.results) / self.seconds if self.seconds > 0 else 0.0
+        """Files cleaned (not resumed) per second of wall time."""
+        done = sum(self.counts.values()) - self.resumed
+        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +213,8 @@ class Pipeline:
         Give outputs non-identifying names instead of their relative paths.
     phi_terms : iterable of str
         Extra identifying strings (names, IDs, places) to find in text.
+    limits : Limits, optional
+        What one file may cost (bytes, decoded pixels, nesting, seconds).
     """
 
     def __init__(
@@ -202,11 +224,13 @@ class Pipeline:
         key: SecretKey | None = None,
         rename: bool = False,
         phi_terms: Iterable[str] = (),
+        limits: Limits | None = None,
     ) -> None:
         self.profile = profile or Profile()
         self.key = key or SecretKey.random()
         self.rename = rename
         self.phi_terms = tuple(t.strip() for t in phi_terms if t.strip())
+        self.limits = limits or DEFAULT_LIMITS
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
 
@@ -341,11 +365,19 @@ class Pipeline:
     def process_file(
         self, src: Path, rel: str, out_root: Path
     ) -> tuple[FileResult, HeaderResult | None]:
-        """Clean one file into `out_root`; never raises for a bad input."""
+        """Clean one file into `out_root`; never raises for a bad input.
+
+        The pipeline's limits hold; a file over them fails with the limit named.
+        """
         start = time.perf_counter()
         step = _Step()
         try:
-            result, header = self._process(src, rel, out_root, step)
+            with limits_applied(self.limits), time_limit(self.limits.seconds):
+                self.limits.check_file(_size(src))
+                result, header = self._process(src, rel, out_root, step)
+        except TimeLimitExceeded:
+            reason = f"took over {self.limits.seconds:g} s (limit seconds); not written"
+            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
         except _Stop as stop:
             result, header = step.result(rel, stop.outcome, reason=stop.reason), None
         except MedscrubError as exc:
@@ -405,6 +437,12 @@ class Pipeline:
         )
         return result, header
 
+    @property
+    def settings(self) -> str:
+        """A keyed fingerprint of everything that shapes this pipeline's outputs."""
+        return settings_fingerprint(self.profile, self.key, self.rename, self.phi_terms,
+                                    self.limits)
+
     def run(
         self,
         source: str | os.PathLike[str],
@@ -413,7 +451,10 @@ class Pipeline:
         audit: str | os.PathLike[str] | None = None,
         reid_map: str | os.PathLike[str] | None = None,
         on_result: Callable[[FileResult], None] | None = None,
-        jobs: int = 1,
+        jobs: int = 0,
+        executor: Executor | Any | None = None,
+        resume: bool = True,
+        keep_results: bool = True,
     ) -> RunSummary:
         """Clean a file or a folder (recursively) into `output`.
 
@@ -426,95 +467,124 @@ class Pipeline:
         reid_map : path, optional
             Where to write pseudonym -> original patient pairs (mode 0600).
         on_result : callable, optional
-            Called with each :class:`FileResult` as it is made.
+            Called with each :class:`FileResult` as it is made (or taken over).
         jobs : int
-            Worker processes; 1 cleans in this process. Results and audit records
-            come in the order the folder walk gave the files, whatever ``jobs`` is.
+            0 cleans in this process; N >= 1 runs N worker processes, where a file that
+            crashes or hangs its worker fails alone. Results and audit records come in the
+            order the folder walk gave the files, whatever ``jobs`` is.
+        executor : concurrent.futures.Executor or distributed.Client, optional
+            Clean batches of files there instead of `jobs` (a Dask cluster: every worker
+            must see `source` and `output` at the same paths).
+        resume : bool
+            Take over the results of files an earlier run with the same settings finished
+            into `output` (input and output hashes checked; no second audit record). False
+            cleans every file again and starts the manifest afresh.
+        keep_results : bool
+            Keep every file's result in the summary; False keeps only those that failed
+            or were quarantined, so memory stays flat however many files there are.
+
+        Raises
+        ------
+        UnsupportedInputError
+            Bad paths, another run writing the audit log, or (when resuming) an
+            `output` written under other settings. Nothing is written then.
         """
         src = Path(source)
         out = Path(output)
         check_paths(src, out)
         if reid_map is not None and _inside(Path(reid_map), out):
             raise UnsupportedInputError(f"{reid_map}: the re-identification map must not be in OUT")
+        audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")
+        settings = self.settings
+        log = AuditLog(audit_path)
+        manifest = Manifest.read(audit_path, settings) if resume else Manifest.empty()
+        if manifest.foreign:
+            manifest.close()
+            log.close()
+            raise UnsupportedInputError(
+                f"{out}: {manifest.foreign} file(s) were cleaned into it with other settings "
+                "(key, profile, options, renaming or limits); resume with the same settings, "
+                "clean every file again (--no-resume), or use a new output folder"
+            )
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out)
-        audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")
-        run_info = {
+        log.begin({
             "profile": self.profile.describe(),
             "key": "generated" if self.key.generated else "provided",
             "rename": self.rename,
-        }
-        log = AuditLog(audit_path, run_info)
+            "settings": settings,
+            "resume": resume,
+        })
         reid = _ReidMap(Path(reid_map)) if reid_map else None
-        results: list[FileResult] = []
+        tally = _Tally(keep_results)
         start = time.perf_counter()
         root = src if src.is_dir() else src.parent
+        if executor is not None:
+            from medscrub.cluster import executor_for
+
+            executor, slots = executor_for(executor)
+        else:
+            slots = jobs
         try:
-            items = ((path, path.relative_to(root).as_posix()) for path in walk(src, exclude=out))
-            for result, header in self._results(items, out, jobs):
-                if reid is not None and header is not None:
-                    reid.add(header)
-                log.add(result, self.profile.describe())
-                results.append(result)
+            items: Iterable[Item] = (
+                (path, rel, manifest.previous(rel))
+                for path in walk(src, exclude=out)
+                for rel in (path.relative_to(root).as_posix(),)
+            )
+            for done in stream(self, iter(items), out, jobs=jobs, executor=executor,
+                               slots=slots):
+                if not done.resumed:
+                    if reid is not None and done.header is not None:
+                        reid.add(done.header)
+                    log.add(done.result, self.profile.describe())
+                tally.add(done)
                 if on_result is not None:
-                    on_result(result)
+                    on_result(done.result)
         finally:
             seconds = time.perf_counter() - start
-            counts = dict(Counter(r.outcome.value for r in results))
-            log.close({"counts": counts, "seconds": round(seconds, 3)})
+            log.close({"counts": dict(tally.counts), "resumed": tally.resumed,
+                       "seconds": round(seconds, 3)})
+            manifest.close()
             if reid is not None:
                 reid.close()
-        return RunSummary(counts, seconds, out, audit_path, tuple(results))
+            report = write_report(_report_path(audit_path), tally.failures)
+        return RunSummary(dict(tally.counts), seconds, out, audit_path, tuple(tally.results),
+                          tally.resumed, report)
 
 
-    def _results(
-        self, items: Iterator[tuple[Path, str]], out: Path, jobs: int
-    ) -> Iterator[tuple[FileResult, HeaderResult | None]]:
-        """Process every (path, relative name), here or in `jobs` worker processes."""
-        if jobs <= 1:
-            for path, rel in items:
-                yield self.process_file(path, rel, out)
-            return
-        init = (self.profile, self.key, self.rename, self.phi_terms)
-        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=init) as pool:
-            pending: deque[Future[list[tuple[FileResult, HeaderResult | None]]]] = deque()
-            # the walk streams: chunks of files, a bounded window of them in flight
-            for chunk in _chunks(items, _CHUNK):
-                pending.append(pool.submit(_work, chunk, out))
-                if len(pending) >= _IN_FLIGHT_PER_JOB * jobs:
-                    yield from pending.popleft().result()
-            while pending:
-                yield from pending.popleft().result()
+@dataclass(slots=True)
+class _Tally:
+    """Counts by outcome, and the results a run keeps."""
+
+    keep_all: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    resumed: int = 0
+    results: list[FileResult] = field(default_factory=list)
+    failures: list[FileResult] = field(default_factory=list)
+
+    def add(self, done: Done) -> None:
+        result = done.result
+        self.counts[result.outcome.value] += 1
+        self.resumed += done.resumed
+        if not result.ok:
+            self.failures.append(result)
+        if self.keep_all or not result.ok:
+            self.results.append(result)
 
 
-_WORKER: Pipeline | None = None
-_CHUNK = 16
-_IN_FLIGHT_PER_JOB = 4
+def _report_path(audit: Path) -> Path:
+    """``OUT.quarantine.tsv`` beside ``OUT.audit.jsonl`` (any other log: ``.quarantine.tsv``
+    in place of its suffix)."""
+    stem = audit.name.removesuffix(".jsonl").removesuffix(".audit")
+    return audit.with_name(stem + ".quarantine.tsv")
 
 
-def _chunks(items: Iterator[tuple[Path, str]], size: int) -> Iterator[list[tuple[Path, str]]]:
-    chunk: list[tuple[Path, str]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _start_worker(profile: Profile, key: SecretKey, rename: bool, terms: tuple[str, ...]) -> None:
-    """Set up one worker process: one tesseract thread, one pipeline."""
-    global _WORKER
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    _WORKER = Pipeline(profile, key=key, rename=rename, phi_terms=terms)
-
-
-def _work(
-    chunk: list[tuple[Path, str]], out: Path
-) -> list[tuple[FileResult, HeaderResult | None]]:
-    assert _WORKER is not None, "worker not initialised"
-    return [_WORKER.process_file(path, rel, out) for path, rel in chunk]
+def _size(path: Path) -> int:
+    """The size of `path` in bytes (0 if it cannot be read: reading reports why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -534,14 +604,19 @@ def check_paths(source: Path, output: Path) -> None:
 
 
 class _ReidMap:
-    """Pseudonym -> original patient pairs, in a file only its owner can read."""
+    """Pseudonym -> original patient pairs, in a file only its owner can read.
+
+    A resumed run appends to the pairs earlier runs wrote, each pseudonym once.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         os.chmod(path, 0o600)
-        self._fh = os.fdopen(fd, "a", encoding="utf-8")
-        self._seen: set[str] = set()
+        drop_partial_line(fd)
+        self._fh = os.fdopen(fd, "a+", encoding="utf-8")
+        self._fh.seek(0)
+        self._seen: set[str] = {json.loads(line)["pseudonym"] for line in self._fh if line.strip()}
 
     def add(self, header: HeaderResult) -> None:
         if not header.pseudonym or header.pseudonym in self._seen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections import Counter
@@ -12,6 +13,7 @@ from typing import Any
 from medscrub.cli.options import add_profile_arguments, profile_from_args
 from medscrub.errors import ProfileError
 from medscrub.keys import KEY_ENV, SecretKey
+from medscrub.limits import Limits
 from medscrub.model import FileResult, Outcome
 from medscrub.pipeline import FACES_NOT_CHECKED, TEXT_NOT_CHECKED, Pipeline
 
@@ -34,11 +36,24 @@ def add_parser(commands: Any) -> None:
                         help="audit log (JSON Lines); default OUT.audit.jsonl beside OUT")
     parser.add_argument("--reid-map", metavar="FILE",
                         help="write pseudonym -> patient pairs here (mode 0600; holds PHI)")
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="worker processes (default: the number of cores)")
     parser.add_argument("--phi-terms", metavar="FILE",
                         help="extra identifying strings to find in burned-in text, one a line")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    scale = parser.add_argument_group("large runs")
+    scale.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="worker processes (default: the number of cores; 0: in this "
+                       "process, without crash isolation)")
+    scale.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on a Dask cluster (tcp://HOST:PORT; needs medscrub[dask]; "
+                       "workers must see IN and OUT at the same paths)")
+    scale.add_argument("--no-resume", dest="resume", action="store_false",
+                       help="clean every file again (default: files an earlier run with the "
+                       "same settings finished into OUT are checked by hash and kept)")
+    defaults = Limits()
+    scale.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                       help="what one file may cost; a file over a limit fails alone. "
+                       + ", ".join(f"{f.name}={getattr(defaults, f.name)}"
+                                   for f in dataclasses.fields(defaults)) + " (defaults)")
     parser.set_defaults(run=run)
 
 
@@ -61,44 +76,58 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.__class__.__name__
             raise ProfileError(f"{args.phi_terms}: cannot read ({why})") from None
-    pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms)
+    pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms,
+                        limits=Limits.parse(args.limit))
     bar = _progress(args.quiet)
+    skipped: Counter[str] = Counter()
+    warned: Counter[str] = Counter()
 
     def on_result(result: FileResult) -> None:
+        if result.outcome is Outcome.SKIPPED:
+            skipped[result.reason] += 1
+        warned.update(result.warnings)
         if bar is not None:
             bar.update(1)
 
+    client = None
+    if args.scheduler:
+        from medscrub.cluster import connect
+
+        client = connect(args.scheduler)
     try:
         summary = pipeline.run(args.input, args.output, audit=args.audit,
                                reid_map=args.reid_map, on_result=on_result,
-                               jobs=max(1, args.jobs))
+                               jobs=max(0, args.jobs), executor=client, resume=args.resume,
+                               keep_results=False)
     finally:
         if bar is not None:
             bar.close()
-    bad = [r for r in summary.results if not r.ok]
-    for r in bad:
+        if client is not None:
+            client.close()
+    for r in summary.results:  # with keep_results=False: the failed and quarantined
         print(f"{r.outcome.value.upper()} {r.input}: {r.reason} [stage {r.stage}]",
               file=sys.stderr)
     if args.quiet:
         return 0 if summary.ok else 1
-    counts = Counter(r.outcome for r in summary.results)
+    counts = summary.counts
+    resumed = f", {summary.resumed} of them finished by an earlier run" if summary.resumed else ""
     print(
-        f"medscrub: {counts[Outcome.CLEANED]} cleaned, {counts[Outcome.SKIPPED]} skipped, "
-        f"{counts[Outcome.FAILED]} failed, {counts[Outcome.QUARANTINED]} quarantined "
+        f"medscrub: {counts.get('cleaned', 0)} cleaned, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('failed', 0)} failed, {counts.get('quarantined', 0)} quarantined{resumed} "
         f"in {summary.seconds:.2f} s ({summary.files_per_second:.1f} files/s)"
     )
-    skipped = Counter(r.reason for r in summary.results if r.outcome is Outcome.SKIPPED)
     for reason, n in sorted(skipped.items()):
         print(f"  skipped {n}: {reason}")
     for warning in (TEXT_NOT_CHECKED, FACES_NOT_CHECKED):
-        unchecked = sum(warning in r.warnings for r in summary.results)
-        if unchecked:
-            print(f"  warning: {unchecked} file(s): {warning}")
+        if warned[warning]:
+            print(f"  warning: {warned[warning]} file(s): {warning}")
     if key.generated:
         print("  note: no key given; a random key was used, so pseudonyms and UIDs will not "
               f"match other runs (use --key, --key-file or ${KEY_ENV})")
     print(f"output:    {summary.output}")
     print(f"audit log: {summary.audit}")
+    if summary.report is not None:
+        print(f"quarantine report: {summary.report} ({len(summary.results)} file(s) not written)")
     if args.reid_map:
         print(f"re-identification map: {args.reid_map} (holds PHI; keep it safe)")
     return 0 if summary.ok else 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from medscrub.errors import UnsupportedInputError
+from medscrub.limits import LimitExceeded, active
 
 __all__ = [
     "Element",
@@ -77,10 +78,11 @@ def truncated(tag: int, declared: int, size: int) -> UnsupportedInputError:
 class _Parser:
     """One pass over a buffer of Explicit VR Little Endian elements."""
 
-    def __init__(self, data: bytes, max_depth: int) -> None:
+    def __init__(self, data: bytes, max_depth: int | None) -> None:
         self.data = data
         self.size = len(data)
-        self.max_depth = max_depth
+        self.limits = active()
+        self.max_depth = self.limits.depth if max_depth is None else max_depth
 
     def header(self, pos: int) -> tuple[int, str, int, int]:
         """(tag, VR, length, value offset) of the element at `pos`."""
@@ -102,7 +104,8 @@ class _Parser:
     def node(self, pos: int, end: int, in_item: bool, depth: int) -> tuple[Node, int]:
         """Parse elements from `pos` to `end`, or to an item delimiter when `in_item`."""
         if depth > self.max_depth:
-            raise UnsupportedInputError(f"sequences nested deeper than {self.max_depth} levels")
+            raise LimitExceeded(f"sequences nested deeper than {self.max_depth} levels "
+                                "(limit depth)")
         found: Node = {}
         data = self.data
         while pos < end:
@@ -124,6 +127,8 @@ class _Parser:
                 continue
             if start + length > self.size:
                 raise truncated(tag, length, self.size)
+            if tag != _PIXEL_DATA:
+                self.limits.check_element(tag, length)
             found[tag] = Element(vr, data[start : start + length])
             pos = start + length
         if in_item:
@@ -165,11 +170,12 @@ class _Parser:
         raise truncated(_PIXEL_DATA, _UNDEFINED, self.size)
 
 
-def parse_elements(data: bytes, start: int = 0, *, max_depth: int = 32) -> Node:
+def parse_elements(data: bytes, start: int = 0, *, max_depth: int | None = None) -> Node:
     """Parse an Explicit VR Little Endian data set from `start` to the end of `data`.
 
     Raises Unhandled for forms left to pydicom, UnsupportedInputError when a
-    value runs past the end of the data.
+    value runs past the end of the data or over the limits in force
+    (:func:`medscrub.limits.active`; `max_depth` overrides their depth).
     """
     try:
         node, _end = _Parser(data, max_depth).node(start, len(data), False, 0)
@@ -178,7 +184,7 @@ def parse_elements(data: bytes, start: int = 0, *, max_depth: int = 32) -> Node:
     return node
 
 
-def parse_file(data: bytes, *, max_depth: int = 32) -> tuple[Node, Node]:
+def parse_file(data: bytes, *, max_depth: int | None = None) -> tuple[Node, Node]:
     """Parse a PS3.10 file (preamble, meta, Explicit VR LE data set): (meta, data set).
 
     Raises Unhandled for files without a preamble or in another syntax.

@@ -40,6 +40,7 @@ from medscrub.dicom.codec import (
 )
 from medscrub.dicom.values import ascii_element, us_value
 from medscrub.errors import UnsupportedInputError
+from medscrub.limits import LimitExceeded, active
 
 __all__ = [
     "DICOMDIR_CLASS",
@@ -147,7 +148,7 @@ def _explicit_le_body(ds: Dataset, big_endian: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def _via_pydicom(data: bytes, max_depth: int) -> DicomFile:
+def _via_pydicom(data: bytes, max_depth: int | None) -> DicomFile:
     try:
         with warnings.catch_warnings(), pydicom_config.disable_value_validation():
             warnings.simplefilter("ignore")
@@ -163,13 +164,15 @@ def _via_pydicom(data: bytes, max_depth: int) -> DicomFile:
     except Unhandled:
         raise UnsupportedInputError("cannot convert to Explicit VR Little Endian") from None
     except RecursionError:
-        raise UnsupportedInputError(f"sequences nested deeper than {max_depth} levels") from None
+        depth = active().depth if max_depth is None else max_depth
+        raise LimitExceeded(f"sequences nested deeper than {depth} levels (limit depth)") from None
     except _READ_ERRORS as exc:
         raise UnsupportedInputError(f"unreadable DICOM ({exc.__class__.__name__})") from None
 
 
-def read_dicom(data: bytes, *, max_depth: int = 32) -> DicomFile:
-    """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed."""
+def read_dicom(data: bytes, *, max_depth: int | None = None) -> DicomFile:
+    """Parse DICOM `data` strictly; raise UnsupportedInputError if malformed or over
+    the limits in force (:func:`medscrub.limits.active`)."""
     if not looks_like_dicom(data[:132]):
         raise UnsupportedInputError("not a DICOM file")
     try:

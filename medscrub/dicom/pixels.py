@@ -38,6 +38,7 @@ from pydicom.uid import (
 )
 
 from medscrub.errors import EncodeError, UnsupportedInputError
+from medscrub.limits import active
 from medscrub.profile import LossyPolicy
 
 __all__ = ["DecodedPixels", "decode_frames", "encode_frames", "is_lossy"]
@@ -87,8 +88,10 @@ def decode_frames(ds: Dataset) -> DecodedPixels:
     """Decode every frame of `ds` into a ``(frames, rows, columns, samples)`` array.
 
     Raises UnsupportedInputError when no installed backend can decode the
-    transfer syntax (the message names the missing package).
+    transfer syntax (the message names the missing package), LimitExceeded
+    when the decoded size would pass the limits in force.
     """
+    _check_size(ds)
     syntax = str(ds.file_meta.TransferSyntaxUID)
     try:
         decoder = get_decoder(UID(syntax))
@@ -112,6 +115,18 @@ def decode_frames(ds: Dataset) -> DecodedPixels:
         photometric = "YBR_FULL"  # decoders return full-resolution chroma
     bits_allocated = int(meta["bits_allocated"])
     return DecodedPixels(frames, photometric, int(meta["bits_stored"]), syntax, bits_allocated)
+
+
+def _check_size(ds: Dataset) -> None:
+    """Hold the size the image attributes declare to :func:`medscrub.limits.active`."""
+    declared = []
+    for keyword, default in (("NumberOfFrames", 1), ("Rows", 0), ("Columns", 0),
+                             ("SamplesPerPixel", 1), ("BitsAllocated", 8)):
+        try:
+            declared.append(int(ds.get(keyword, default) or default))
+        except (TypeError, ValueError):
+            raise UnsupportedInputError(f"{keyword} is not a number") from None
+    active().check_pixels(*declared)
 
 
 def _store_native(ds: Dataset, pixels: DecodedPixels) -> None:
