@@ -16,8 +16,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import DicomDictionary, tag_for_keyword
 
+from medscrub._annex_e import ROWS
 from medscrub._optional import import_optional
 from medscrub.errors import ProfileError
 
@@ -57,13 +58,13 @@ _EXCLUSIVE = ("retain_longitudinal_full_dates", "retain_longitudinal_modified_da
 #: Action codes a recipe may give: keep, remove, zero-length, dummy, new UID, clean.
 ACTION_CODES = frozenset({"K", "X", "Z", "D", "U", "C"})
 
-PRESETS: tuple[str, ...] = ("basic", "research")
+PRESETS: tuple[str, ...] = ("basic", "research", "share")
 
 _TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-fXx]{4})\s*\)?$")
 _RECIPE_KEYS = frozenset(
     {
         "name", "base", "options", "actions", "private_creators", "pixels", "lossy",
-        "text_mode", "scan_modalities", "trust_burned_in_annotation",
+        "text_mode", "scan_modalities", "trust_burned_in_annotation", "rename", "remove_dates",
     }
 )
 TextMode = Literal["phi", "all-text"]
@@ -125,6 +126,8 @@ class Profile:
         Action code for every element of a group, overriding the table.
     creator_actions : Mapping[str, str]
         ``"K"`` or ``"X"`` for every private element of a private creator.
+    rename : bool
+        Give outputs non-identifying names (as the pipeline's ``rename``).
     """
 
     name: str = "basic"
@@ -137,6 +140,7 @@ class Profile:
     text_mode: TextMode = "phi"
     scan_modalities: frozenset[str] = frozenset()
     trust_burned_in_annotation: bool = False
+    rename: bool = False
 
     def __post_init__(self) -> None:
         for name in ("tag_actions", "group_actions", "creator_actions"):
@@ -177,7 +181,7 @@ class Profile:
         return (type(self), (
             self.name, self.options, dict(self.tag_actions), dict(self.group_actions),
             dict(self.creator_actions), self.pixel_rules, self.lossy, self.text_mode,
-            self.scan_modalities, self.trust_burned_in_annotation,
+            self.scan_modalities, self.trust_burned_in_annotation, self.rename,
         ))
 
     @classmethod
@@ -251,6 +255,17 @@ def _pixel_rule(data: object, origin: str) -> PixelRule:
         raise ProfileError(f"{origin}: [[pixels]] rows and columns must be integers") from None
 
 
+def _unlisted_date_tags() -> list[int]:
+    """Date and date-time attributes of the data dictionary that Table E.1-1 does not list.
+
+    The table's own date rows already remove or blank every date unless a retain
+    dates option is chosen; ``remove_dates = true`` removes these too.
+    """
+    listed = {value for mask, value, *_rest in ROWS if mask == 0xFFFFFFFF}
+    return sorted(tag for tag, entry in DicomDictionary.items()
+                  if entry[0] in ("DA", "DT") and tag not in listed)
+
+
 def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
     unknown = set(data) - _RECIPE_KEYS
     if unknown:
@@ -261,6 +276,10 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
         raise ProfileError(f"{origin}: options must be a list of option names")
     tags = dict(base.tag_actions)
     groups = dict(base.group_actions)
+    if data.get("remove_dates"):
+        if set(options) & set(_EXCLUSIVE) or base.options & set(_EXCLUSIVE):
+            raise ProfileError(f"{origin}: remove_dates excludes the retain dates options")
+        tags.update(dict.fromkeys(_unlisted_date_tags(), "X"))
     for key, value in dict(data.get("actions", {})).items():
         kind, number = parse_tag_key(str(key))
         (tags if kind == "tag" else groups)[number] = _action(value, f"{origin}: {key}")
@@ -287,6 +306,7 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
             trust_burned_in_annotation=bool(
                 data.get("trust_burned_in_annotation", base.trust_burned_in_annotation)
             ),
+            rename=bool(data.get("rename", base.rename)),
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

@@ -1,0 +1,539 @@
+"""A dry run: which identifiers each file carries, and where, before anything is cleaned.
+
+:func:`scan_path` reads every file below a folder and writes nothing. For each
+file it reports *kinds* of identifier and where they are: header attributes by
+keyword, private tags and overlay, curve and icon groups by tag, burned-in text
+and faces by box, identifying file or folder names by position. It never
+reports a value: a path component found to identify the patient is shown
+masked (``[hidden-3fa2c1]``, the same token for the same text within one scan).
+
+The header rules are the Basic Profile's: an attribute counts when the profile
+would not keep it as it is (remove, blank, replace, clean or remap), when it
+holds a date, or when the data dictionary does not know it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import secrets
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydicom.datadict import keyword_for_tag
+
+from medscrub.detectors import Context, Detector, available_detectors, detector_status
+from medscrub.dicom.actions import ActionTable
+from medscrub.dicom.codec import Node
+from medscrub.dicom.io import DicomFile, embedded_overlay_bits, pixel_dataset, read_dicom
+from medscrub.dicom.pixels import decode_frames
+from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
+from medscrub.errors import MedscrubError
+from medscrub.files import FileKind, classify, walk
+from medscrub.hints import PhiHints
+from medscrub.model import Region
+from medscrub.profile import Profile
+from medscrub.render import as_rgb, render_photo
+
+__all__ = [
+    "HARMLESS_KINDS",
+    "KINDS",
+    "FileScan",
+    "Finding",
+    "ScanOptions",
+    "ScanReport",
+    "header_findings",
+    "masked_path",
+    "name_findings",
+    "scan_file",
+    "scan_path",
+    "unavailable_detectors",
+]
+
+#: Every kind of finding, in report order, with what it means.
+KINDS: dict[str, str] = {
+    "header": "identifying header attributes",
+    "private": "private tags",
+    "overlay": "overlay planes",
+    "curve": "curve data",
+    "icon": "icon thumbnails",
+    "text": "burned-in identifying text",
+    "face": "faces",
+    "photo-metadata": "photo metadata",
+    "filename": "identifying file or folder names",
+    "text-other": "other burned-in text (not identifying)",
+}
+#: Kinds that are found but do not identify anyone (they do not make a file "found").
+HARMLESS_KINDS = frozenset({"text-other"})
+
+_PIXEL_GROUP = 0x7FE0
+_ICON_SEQUENCE = 0x00880200
+_DATE_VRS = frozenset({"DA", "DT"})
+_DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
+                  "PatientBirthDate", "InstanceCreationDate")
+_MIN_NAME_PART = 3
+_MIN_ID = 4
+_DATE_LIKE = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d{2}[-_.]?(?:0[1-9]|1[0-2])[-_.]?(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])[-_.](?:0[1-9]|1[0-2])[-_.](?:19|20)\d{2})(?!\d)"
+)
+_DIGIT_RUN = re.compile(r"\d+")
+_MIN_ID_DIGITS = 6  # significant digits (leading zeros of counters do not count)
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z'-]+\s*[\^,]\s*[A-Za-z][A-Za-z'-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One kind of identifier in one place of a file (never its value).
+
+    Attributes
+    ----------
+    kind : str
+        A key of :data:`KINDS`.
+    where : str
+        Keyword path (``"ReferencedStudySequence>PatientName"``), tag or group
+        (``"(0029,xxxx)"``), frames (``"all frames"``), or path position
+        (``"folder 1"``, ``"file name"``).
+    count : int
+        How many elements (or regions) of this kind are at `where`.
+    box : tuple of int, optional
+        ``(y0, x0, y1, x1)`` of a region in pixels.
+    detail : str
+        What matched, as a category (``"patient name"``, ``"date-like"``), or
+        the detector that found a region.
+    """
+
+    kind: str
+    where: str
+    count: int = 1
+    box: tuple[int, int, int, int] | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out: dict[str, Any] = {"kind": self.kind, "where": self.where, "count": self.count}
+        if self.box is not None:
+            out["box"] = list(self.box)
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FileScan:
+    """What one file carries.
+
+    Attributes
+    ----------
+    path : str
+        The path relative to the scanned folder, identifying components masked.
+    kind : str
+        ``"dicom"``, ``"photo"``, ``"other"`` or ``"broken-dicom"``.
+    findings : tuple of Finding
+    error : str
+        Why the file could not be scanned completely (``""`` if it was).
+    frames : int
+        Number of frames (0 when the file has no image).
+    """
+
+    path: str
+    kind: str
+    findings: tuple[Finding, ...] = ()
+    error: str = ""
+    frames: int = 0
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The kinds of finding present."""
+        return frozenset(f.kind for f in self.findings)
+
+    @property
+    def found(self) -> bool:
+        """True if the file carries any identifying finding."""
+        return bool(self.kinds - HARMLESS_KINDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"path": self.path, "kind": self.kind, "frames": self.frames,
+                "findings": [f.to_dict() for f in self.findings],
+                "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """The scan of a whole folder.
+
+    Attributes
+    ----------
+    files : tuple of FileScan
+        One per file, in walk order.
+    seconds : float
+        Wall time of the scan.
+    pixels : bool
+        Whether the detectors ran on the pixels.
+    unavailable : tuple of str
+        Detectors that could not run, and why.
+    """
+
+    files: tuple[FileScan, ...]
+    seconds: float
+    pixels: bool = True
+    unavailable: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, int]:
+        """Number of files carrying each kind, in :data:`KINDS` order (zeros kept)."""
+        counts = Counter(k for f in self.files for k in f.kinds)
+        return {kind: counts[kind] for kind in KINDS}
+
+    @property
+    def found(self) -> bool:
+        """True if any file carries an identifying finding."""
+        return any(f.found for f in self.files)
+
+    @property
+    def incomplete(self) -> tuple[FileScan, ...]:
+        """Files that could not be scanned completely."""
+        return tuple(f for f in self.files if f.error)
+
+    @property
+    def complete(self) -> bool:
+        """True if every file was read and every check asked for could run."""
+        return not self.incomplete and not (self.pixels and self.unavailable)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: per-file findings and the summary."""
+        return {
+            "files_scanned": len(self.files),
+            "files_with_findings": sum(f.found for f in self.files),
+            "files_incomplete": len(self.incomplete),
+            "seconds": round(self.seconds, 3),
+            "pixels_checked": self.pixels,
+            "detectors_unavailable": list(self.unavailable),
+            "summary": self.summary(),
+            "kinds": dict(KINDS),
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+# -- header -------------------------------------------------------------------------
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+def _group_text(tag: int) -> str:
+    return f"({tag >> 16:04X},xxxx)"
+
+
+def _name(tag: int) -> str:
+    return keyword_for_tag(tag) or _tag_text(tag)
+
+
+def _empty(value: object) -> bool:
+    if isinstance(value, bytes):
+        return not value.strip(b" \x00")
+    return not value
+
+
+def _header_places(node: Node, table: ActionTable, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(kind, where) for every identifying place in a data set tree."""
+    for tag, elem in node.items():
+        group = tag >> 16
+        if group == _PIXEL_GROUP or tag & 0xFFFF == 0 or _empty(elem.value):
+            continue
+        if group & 1:
+            yield "private", prefix + _group_text(tag)
+            continue
+        if 0x6000 <= group <= 0x601E:
+            yield "overlay", prefix + _group_text(tag)
+            continue
+        if 0x5000 <= group <= 0x501E:
+            yield "curve", prefix + _group_text(tag)
+            continue
+        if tag == _ICON_SEQUENCE:
+            yield "icon", prefix + _name(tag)
+            continue
+        if not is_known_public(tag):
+            yield "header", prefix + _tag_text(tag)
+            continue
+        action = table.public(tag)
+        if isinstance(elem.value, list):
+            if action in ("X", "Z", "D"):
+                yield "header", prefix + _name(tag)
+            else:
+                for item in elem.value:
+                    yield from _header_places(item, table, f"{prefix}{_name(tag)}>")
+        elif action not in (None, "K") or elem.vr in _DATE_VRS:
+            yield "header", prefix + _name(tag)
+
+
+@functools.lru_cache(maxsize=1)
+def _basic_table() -> ActionTable:
+    return ActionTable.for_profile(Profile())
+
+
+def header_findings(node: Node) -> list[Finding]:
+    """Identifying header places of a data set tree, counted by (kind, where)."""
+    counts = Counter(_header_places(node, _basic_table()))
+    if embedded_overlay_bits(node):
+        counts["overlay", "Pixel Data (unused high bits)"] += 1
+    return [Finding(kind, where, n) for (kind, where), n in counts.items()]
+
+
+# -- file and folder names ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The identifying strings of one file, to find them in its path (memory only)."""
+
+    names: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, node: Node, hints: PhiHints) -> _Known:
+        encodings = encodings_for(node, DEFAULT_ENCODINGS)
+        dates = {v[:8] for k in _DATE_KEYWORDS for v in strings(node, tag_of(k), encodings)}
+        names = {n.upper() for part in hints.names for n in re.split(r"[\s^,.]+", part)}
+        return cls(
+            names=frozenset(n for n in names if len(n) >= _MIN_NAME_PART),
+            ids=frozenset(i.upper() for i in hints.ids if len(i) >= _MIN_ID),
+            dates=frozenset(d for d in dates | set(hints.dates) if len(d) >= 6),
+        )
+
+
+def _name_reason(component: str, known: _Known) -> str:
+    """Why a path component identifies the patient (``""`` if it does not seem to)."""
+    upper = component.upper()
+    tokens = set(re.split(r"[^A-Z0-9]+", upper))
+    if tokens & known.names:
+        return "patient name"
+    if any(i in upper for i in known.ids):
+        return "patient ID"
+    digits = re.sub(r"[^0-9]", "", component)
+    if any(d in component or (d.isdigit() and d in digits) for d in known.dates):
+        return "date"
+    if _NAME_LIKE.match(component):
+        return "name-like"
+    if _DATE_LIKE.search(component):
+        return "date-like"
+    if any(len(run.lstrip("0")) >= _MIN_ID_DIGITS for run in _DIGIT_RUN.findall(component)):
+        return "ID-like"
+    return ""
+
+
+def name_findings(rel: str, known: _Known = _Known()) -> list[tuple[int, Finding]]:
+    """(component index, finding) for each identifying component of `rel`."""
+    parts = rel.split("/")
+    found = []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        stem = part.rsplit(".", 1)[0] if last and "." in part[1:] else part
+        reason = _name_reason(stem, known)
+        if reason:
+            where = "file name" if last else f"folder {index + 1}"
+            found.append((index, Finding("filename", where, detail=reason)))
+    return found
+
+
+def masked_path(rel: str, hidden: Iterable[int], salt: bytes) -> str:
+    """`rel` with the components at `hidden` replaced by a short keyed token."""
+    parts = rel.split("/")
+    for index in hidden:
+        digest = hashlib.blake2b(parts[index].encode(), key=salt, digest_size=3).hexdigest()
+        parts[index] = f"[hidden-{digest}]"
+    return "/".join(parts)
+
+
+# -- pixels ------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _detectors() -> tuple[Detector, ...]:
+    """Every detector that can run here (built once per process)."""
+    return tuple(available_detectors().values())
+
+
+def unavailable_detectors() -> tuple[str, ...]:
+    """``"name: why"`` for every known detector that cannot run here."""
+    return tuple(f"{name}: {reason}" for name, ok, reason in detector_status() if not ok)
+
+
+def _region_finding(region: Region, total: int) -> Finding:
+    kind = "text-other" if region.kind == "text" and not region.phi else region.kind
+    if region.frames is None or (region.frames.start in (0, None) and
+                                 (region.frames.stop or total) >= total):
+        where = "all frames" if total > 1 else "image"
+    else:
+        start = region.frames.start or 0
+        where = f"frames {start + 1}-{region.frames.stop or total}"
+    return Finding(kind, where, box=(region.y0, region.x0, region.y1, region.x1),
+                   detail=region.detector)
+
+
+def _detect(frames: np.ndarray[Any, Any], context: Context) -> list[Finding]:
+    total = frames.shape[0]
+    return [_region_finding(r, total) for d in _detectors() for r in d.detect(frames, context)]
+
+
+def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]:
+    ds = pixel_dataset(file)
+    pixels = decode_frames(ds)
+    photometric = pixels.photometric
+    shown = "RGB" if photometric.startswith("YBR") else photometric
+    modality = " ".join(strings(file.body, tag_of("Modality"), DEFAULT_ENCODINGS))
+    context = Context(photometric=shown, modality=modality, bits_stored=pixels.bits_stored,
+                      hints=hints, mode="phi")
+    frames = as_rgb(pixels.frames, photometric)
+    return _detect(frames, context), int(pixels.frames.shape[0])
+
+
+def _photo_pixels(data: bytes) -> tuple[list[Finding], int]:
+    frames = render_photo(data).frames
+    return _detect(frames, Context(photometric="RGB", bits_stored=8)), 1
+
+
+# -- one file ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """What a scan looks at.
+
+    Attributes
+    ----------
+    pixels : bool
+        Run the detectors (burned-in text, faces) on the pixels.
+    phi_terms : tuple of str
+        Extra identifying strings to look for in burned-in text.
+    salt : bytes
+        Key of the tokens that mask identifying path components.
+    """
+
+    pixels: bool = True
+    phi_terms: tuple[str, ...] = ()
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+
+
+def scan_file(path: Path, rel: str, options: ScanOptions) -> FileScan:
+    """Scan one file; never raises for a bad input (the reason goes in ``error``)."""
+    findings: list[Finding] = []
+    error = ""
+    frames = 0
+    known = _Known()
+    kind = FileKind.OTHER
+    try:
+        data = path.read_bytes()
+        kind = classify(path, data[:132])
+        if kind is FileKind.DICOM:
+            file = read_dicom(data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
+                hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
+            known = _Known.of(file.body, hints)
+            findings += header_findings(file.body)
+            if options.pixels and _PIXEL_GROUP << 16 | 0x0010 in file.body:
+                found, frames = _dicom_pixels(file, hints)
+                findings += found
+        elif kind is FileKind.PHOTO and options.pixels:
+            found, frames = _photo_pixels(data)
+            findings += found
+        elif kind is FileKind.BROKEN_DICOM:
+            error = "empty file" if not data else "not a DICOM file medscrub can read"
+    except OSError as exc:
+        error = f"cannot read ({exc.strerror or 'I/O error'})"
+    except MedscrubError as exc:
+        error = str(exc)
+    except Exception as exc:  # one bad file never stops the scan
+        error = f"unexpected error ({exc.__class__.__name__})"
+    named = name_findings(rel, known)
+    findings += [f for _i, f in named]
+    shown = masked_path(rel, [i for i, _f in named], options.salt)
+    return FileScan(shown, kind.value, _merged(findings), error, frames)
+
+
+def _merged(findings: list[Finding]) -> tuple[Finding, ...]:
+    """Equal findings (e.g. one box found twice) as one, their counts added."""
+    counts: Counter[Finding] = Counter()
+    for f in findings:
+        counts[replace(f, count=1)] += f.count
+    return tuple(replace(f, count=n) for f, n in counts.items())
+
+
+# -- a folder ----------------------------------------------------------------------
+
+_OPTIONS: ScanOptions | None = None
+_CHUNK = 8
+
+
+def _start_worker(options: ScanOptions) -> None:
+    global _OPTIONS
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    _OPTIONS = options
+
+
+def _scan_in_worker(item: tuple[Path, str]) -> FileScan:
+    assert _OPTIONS is not None, "worker not initialised"
+    return scan_file(item[0], item[1], _OPTIONS)
+
+
+def scan_path(
+    source: str | os.PathLike[str],
+    *,
+    pixels: bool = True,
+    phi_terms: Sequence[str] = (),
+    jobs: int = 1,
+    on_file: Callable[[FileScan], None] | None = None,
+) -> ScanReport:
+    """Scan a file or a folder (recursively); write nothing.
+
+    Parameters
+    ----------
+    source : path
+        A file, or a folder walked recursively (symbolic links not followed).
+    pixels : bool
+        Also run the detectors on the pixels (slower; burned-in text, faces).
+    phi_terms : sequence of str
+        Extra identifying strings to look for in burned-in text.
+    jobs : int
+        Worker processes; 1 scans in this process. Files are reported in
+        walk order whatever ``jobs`` is.
+    on_file : callable, optional
+        Called with each :class:`FileScan` as it is made.
+    """
+    src = Path(source)
+    if not src.exists():
+        raise MedscrubError(f"{source}: no such file or folder")
+    options = ScanOptions(pixels, tuple(t.strip() for t in phi_terms if t.strip()))
+    root = src if src.is_dir() else src.parent
+    items = ((path, path.relative_to(root).as_posix()) for path in walk(src))
+    start = time.perf_counter()
+    scans: list[FileScan] = []
+    if jobs <= 1:
+        results: Iterable[FileScan] = (scan_file(p, r, options) for p, r in items)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(options,))
+        results = pool.map(_scan_in_worker, items, chunksize=_CHUNK)
+    try:
+        for scan in results:
+            scans.append(scan)
+            if on_file is not None:
+                on_file(scan)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    unavailable = unavailable_detectors() if pixels else ()
+    return ScanReport(tuple(scans), time.perf_counter() - start, pixels, unavailable)
