@@ -16,7 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from pydicom.datadict import DicomDictionary, tag_for_keyword
+from pydicom._dicom_dict import DicomDictionary
+from pydicom.datadict import tag_for_keyword
 
 from medscrub._annex_e import ROWS
 from medscrub._optional import import_optional
