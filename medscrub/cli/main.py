@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from medscrub._version import __version__
-from medscrub.cli import actions, detectors, redact
+from medscrub.cli import actions, detectors, export, redact, report, review, scan
 from medscrub.errors import MedscrubError, ProfileError
 
 __all__ = ["main"]
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"medscrub {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (redact, actions, detectors):
+    for module in (scan, redact, review, export, report, actions, detectors):
         module.add_parser(commands)
     return parser
 
