@@ -39,11 +39,10 @@ The work has three stages, and only the last one is slow:
 
 from __future__ import annotations
 
+import hashlib
 import re
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib.util import find_spec
 from typing import Any, ClassVar
 
 import cv2
@@ -51,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from medscrub.detectors import Context, register_detector
+from medscrub.detectors.ocr import ocr_missing, read_words
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
@@ -63,12 +63,15 @@ _Crop = tuple[U8, npt.NDArray[np.bool_] | None]  # ink planes, pixels to blank
 _HAT = (7, 7)  # top-hat / black-hat kernel: wider than a stroke
 _HAT_FLOOR = 15  # lowest gradient and hat threshold (8-bit levels)
 _NOISE_FACTOR = 2.5  # threshold, in median responses (noise), unless Otsu's is lower
+_FAINT_BACKGROUND = (15, 15)  # local background of faint text (box mean), pixels
+_FAINT_SIGMAS = 1.25  # faint glyph pixels: this many noise deviations from the background
+_FAINT_AREA = 6  # smallest faint glyph component, pixels
 _STATIC_TOLERANCE = 24  # temporal range (8-bit levels) still counted as static
 _MEDIAN_FRAMES = 15  # frames sampled for the temporal median and range
 _DYNAMIC_FRAMES = 3  # frames proposed without the static mask
 _JOIN = (3, 9)  # dilation (rows, cols) joining glyphs into lines
 _MIN_HEIGHT, _MAX_HEIGHT = 6, 80  # text line height, pixels
-_MIN_DENSITY, _MAX_DENSITY = 0.12, 0.95  # stroke pixels / box area
+_MIN_DENSITY = 0.12  # stroke pixels / box area
 _MAX_SPLITS = 64  # components cut into lines, per image (largest first)
 _CUT_FRACTION = 0.35  # rows with fewer strokes (of the busiest row) part lines
 _MIN_GLYPH = 4  # smallest stroke component counted as a glyph (height and pixels)
@@ -82,7 +85,7 @@ _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
 # Reading
 _TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
-_TAIL = 2.0  # percentile of each tail of the flattened crop compared for polarity
+_INK_PERCENTILE = 99.0  # the flattened crop's ink at this percentile becomes black
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
 _MAX_VARIANTS = 3  # differing frames read per candidate
@@ -90,7 +93,6 @@ _VARIANT_TOLERANCE = 8.0  # mean absolute difference (8-bit levels) that makes a
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
 _MIN_CHARS = 3
-_TESSERACT_CONFIG = "--oem 1 --psm 4 -c tessedit_do_invert=0"  # crops are already dark on white
 
 # Deciding
 _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
@@ -130,20 +132,16 @@ class TextDetector:
 
     name: ClassVar[str] = "tesseract"
 
+    def __init__(self) -> None:
+        self._memo: dict[bytes, list[_Word]] = {}
+
     def is_available(self) -> bool:
-        """Return True if the ``tesseract`` program and ``pytesseract`` are installed."""
-        return shutil.which("tesseract") is not None and find_spec("pytesseract") is not None
+        """Return True if Tesseract and a way to call it are installed."""
+        return not ocr_missing()
 
     def unavailable_reason(self) -> str:
         """Say what is missing and how to install it (``""`` when available)."""
-        missing = []
-        if shutil.which("tesseract") is None:
-            missing.append(
-                "apt-get install tesseract-ocr (macOS: brew install tesseract; "
-                "Windows: the UB Mannheim installer, then add it to PATH)"
-            )
-        if find_spec("pytesseract") is None:
-            missing.append("pip install pytesseract")
+        missing = ocr_missing()
         return "; ".join(missing)
 
     def detect(self, frames: npt.NDArray[Any], context: Context) -> Sequence[Region]:
@@ -177,22 +175,42 @@ class TextDetector:
         candidates = _propose(ink)
         if not candidates:
             return []
-        crops = [
+        words = self._read_remembered([
             (i, _turn(crop, box.turns), box.scale(), box.glyph_height())
             for i, box in enumerate(candidates)
             for crop in ink.crops(box)
-        ]
-        words = _read(crops)
+        ])
         matcher = None if context.mode == "all-text" else _Matcher(context.hints)
         regions: set[Region] = set()
         for i, box in enumerate(candidates):
-            runs = [r for r in _runs(words.get(i, [])) if _is_text(r)]
+            runs = [r for read in words.get(i, []) for r in _runs(read) if _is_text(r)]
             if matcher is None:  # all text goes: the whole line as proposed
                 if runs:
                     regions.add(_region([w for r in runs for w in r], box, ink.shape, True))
                 continue
             regions.update(_region(r, box, ink.shape, matcher.is_phi(r)) for r in runs)
         return sorted(regions, key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi))
+
+    def _read_remembered(
+        self, crops: list[tuple[int, _Crop, float, float]]
+    ) -> dict[int, list[list[_Word]]]:
+        """Words by candidate, a list per crop; crops the previous call read are not read again.
+
+        Verifying a redaction looks at the same image again: only the crops
+        the redaction changed are new. The words of one image are kept until
+        the next call, in memory only.
+        """
+        keys = [_crop_key(crop, scale) for _, crop, scale, _ in crops]
+        unread = {key: item for key, item in zip(keys, crops, strict=True)
+                  if key not in self._memo}
+        found = _read([(n, *item[1:]) for n, item in enumerate(unread.values())])
+        read_now = {key: found.get(n, []) for n, key in enumerate(unread)}
+        memo = {key: read_now[key] if key in read_now else self._memo[key] for key in keys}
+        self._memo = memo
+        words: dict[int, list[list[_Word]]] = {}
+        for (index, *_), key in zip(crops, keys, strict=True):
+            words.setdefault(index, []).append(memo[key])
+        return words
 
 
 # ---------------------------------------------------------------------------
@@ -367,6 +385,31 @@ def _strokes(planes: U8) -> npt.NDArray[np.bool_]:
     return np.asarray((gradient > _threshold(gradient)) & (hat > _threshold(hat)))
 
 
+def _faint_glyphs(planes: U8) -> npt.NDArray[np.bool_]:
+    """Glyphs of faint text, of either polarity, where noise hides their edges.
+
+    Each plane minus its local background (a box mean wider than a glyph)
+    is thresholded at :data:`_FAINT_SIGMAS` noise deviations (estimated from
+    the median absolute residue) on both sides; of the pixels that pass,
+    only connected components of glyph size are kept: noise passes as
+    scattered specks, glyphs as strokes.
+    """
+    out = np.zeros(planes.shape[:2], bool)
+    for p in range(planes.shape[-1]):
+        plane = planes[..., p].astype(np.float32)
+        residue = plane - cv2.blur(plane, _FAINT_BACKGROUND)
+        sigma = 1.4826 * float(np.median(np.abs(residue[::2, ::2])))
+        for mask in (residue > _FAINT_SIGMAS * sigma, residue < -_FAINT_SIGMAS * sigma):
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(
+                mask.view(np.uint8), connectivity=8)
+            h, area = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+            glyph = (h >= _MIN_GLYPH) & (h <= _MAX_HEIGHT // 2) & (area >= _FAINT_AREA)
+            glyph &= area <= 0.6 * h * stats[:, cv2.CC_STAT_WIDTH] + 1
+            glyph[0] = False
+            out |= glyph[labels]
+    return out
+
+
 def _threshold(response: U8) -> float:
     otsu, _ = cv2.threshold(response, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     noise = float(np.median(response[::2, ::2]))
@@ -375,7 +418,7 @@ def _threshold(response: U8) -> float:
 
 def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[_Box]:
     """Boxes shaped like text lines in one image of ink planes ``(rows, cols, planes)``."""
-    strokes = _strokes(planes)
+    strokes = _strokes(planes) | _faint_glyphs(planes)
     if static is not None:
         strokes &= static
     found, glyphs = _found(strokes)
@@ -491,7 +534,7 @@ def _text_shaped(
     density = inside / np.maximum(w * h, 1)
     return np.asarray(
         (h >= _MIN_HEIGHT) & (h <= _MAX_HEIGHT) & (w >= h // 2)
-        & (density >= _MIN_DENSITY) & (density <= _MAX_DENSITY)
+        & (density >= _MIN_DENSITY)
     )
 
 
@@ -534,13 +577,25 @@ class _Word:
     conf: float
 
 
+def _crop_key(crop: _Crop, scale: float) -> bytes:
+    """A digest of a crop as it would be read (its pixels, blanked pixels, scale)."""
+    planes, blank = crop
+    digest = hashlib.blake2b(planes.tobytes(), digest_size=16)
+    digest.update(repr((planes.shape, scale)).encode())
+    if blank is not None:
+        digest.update(np.packbits(blank).tobytes())
+    return digest.digest()
+
+
 def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float) -> U8:
     """The plane with most contrast, flattened, as dark text on a white background.
 
     The background (a median wider than a glyph) is subtracted, so text over
     anatomy, gradients or panel edges keeps its contrast everywhere along the
-    line; the text is the polarity with the stronger tail, stretched to black.
-    Pixels in `blank` are set to the background (the median of the others).
+    line. The text's polarity is the one whose marks are glyph-sized pieces:
+    broad dark or bright shapes beside the text (anatomy, edges) do not
+    decide it. The text is stretched to black at its
+    :data:`_INK_PERCENTILE`. Pixels in `blank` are set to the background.
     """
     keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
     if not keep.any():
@@ -551,10 +606,21 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     size = 2 * int(max(glyph, _MIN_HEIGHT)) + 1
     background = cv2.medianBlur(gray, min(size, 255))
     diff = gray.astype(np.float32) - background.astype(np.float32)
-    low, high = np.percentile(diff, [_TAIL, 100 - _TAIL])
-    ink = diff if high >= -low else -diff  # bright text: above its background
-    top = max(float(ink.max()), 1.0)
-    return np.asarray(255.0 - np.clip(ink, 0, None) * (255.0 / top), dtype=np.uint8)
+    ink = diff if _glyphs(diff, glyph) >= _glyphs(-diff, glyph) else -diff
+    top = max(float(np.percentile(ink, _INK_PERCENTILE)), 1.0)
+    return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
+
+
+def _glyphs(ink: npt.NDArray[np.float32], glyph: float) -> int:
+    """How many glyph-sized pieces stand out on the positive side of `ink`."""
+    top = float(np.percentile(ink, _INK_PERCENTILE))
+    if top <= 0:
+        return 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats((ink > top / 2).view(np.uint8) * 1,
+                                                      connectivity=8)
+    height = stats[1:, cv2.CC_STAT_HEIGHT]
+    return int(((height >= 0.4 * glyph) & (height <= 1.5 * glyph)
+                & (stats[1:, cv2.CC_STAT_AREA] >= _MIN_GLYPH)).sum())
 
 
 def _mosaics(
@@ -591,32 +657,24 @@ def _stack(batch: list[tuple[int, U8, float]]) -> tuple[U8, list[tuple[int, int,
 
 def _read(crops: list[tuple[int, _Crop, float, float]]) -> dict[int, list[_Word]]:
     """OCR the crops (in mosaics); words by candidate index, in crop coordinates."""
-    import pytesseract
-
     words: dict[int, list[_Word]] = {}
     for mosaic, places in _mosaics(crops):
-        data = pytesseract.image_to_data(
-            mosaic, config=_TESSERACT_CONFIG, output_type=pytesseract.Output.DICT
-        )
         tops = np.array([top for _, top, _, _ in places])
-        for text, conf, left, top, width, height in zip(
-            data["text"], data["conf"], data["left"], data["top"], data["width"],
-            data["height"], strict=True,
-        ):
-            confidence = float(conf)
-            if confidence < 0 or not any(ch.isalnum() for ch in text):
+        for word in read_words(mosaic):
+            if word.conf < 0 or not any(ch.isalnum() for ch in word.text):
                 continue
-            slot = int(np.searchsorted(tops, top + height / 2, side="right")) - 1
+            middle = word.top + word.height / 2
+            slot = int(np.searchsorted(tops, middle, side="right")) - 1
             if slot < 0:
                 continue
             index, crop_top, crop_height, scale = places[slot]
-            if top + height / 2 > crop_top + crop_height:
+            if middle > crop_top + crop_height:
                 continue
-            x = left - _MOSAIC_GAP
-            y = top - crop_top
+            x = word.left - _MOSAIC_GAP
+            y = word.top - crop_top
             words.setdefault(index, []).append(
-                _Word(text, y / scale, x / scale, (y + height) / scale, (x + width) / scale,
-                      confidence)
+                _Word(word.text, y / scale, x / scale, (y + word.height) / scale,
+                      (x + word.width) / scale, word.conf)
             )
     return words
 
