@@ -210,7 +210,8 @@ class Pipeline:
     key : SecretKey, optional
         The run's key; a random one (results not linkable) when omitted.
     rename : bool
-        Give outputs non-identifying names instead of their relative paths.
+        Give outputs non-identifying names instead of their relative paths (a
+        profile that asks for it, such as ``share``, renames in any case).
     phi_terms : iterable of str
         Extra identifying strings (names, IDs, places) to find in text.
     limits : Limits, optional
@@ -228,7 +229,7 @@ class Pipeline:
     ) -> None:
         self.profile = profile or Profile()
         self.key = key or SecretKey.random()
-        self.rename = rename
+        self.rename = rename or self.profile.rename
         self.phi_terms = tuple(t.strip() for t in phi_terms if t.strip())
         self.limits = limits or DEFAULT_LIMITS
         self.table = ActionTable.for_profile(self.profile)
