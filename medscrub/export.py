@@ -193,7 +193,7 @@ def export_path(
     settings: ExportSettings | None = None,
     profile: Profile | None = None,
     key: SecretKey | None = None,
-    rename: bool | None = None,
+    rename: bool = False,
     phi_terms: Sequence[str] = (),
     audit: str | os.PathLike[str] | None = None,
     jobs: int = 0,
@@ -211,8 +211,8 @@ def export_path(
         The ``share`` preset when omitted.
     key : SecretKey, optional
         The run's key (random when omitted).
-    rename : bool, optional
-        Non-identifying output names; the profile decides when None.
+    rename : bool
+        Non-identifying output names (a profile such as ``share`` renames in any case).
     phi_terms : sequence of str
         Extra identifying strings to find in burned-in text.
     audit : path, optional
@@ -224,8 +224,7 @@ def export_path(
     """
     settings = settings or ExportSettings()
     profile = profile or Profile.preset("share")
-    pipeline = Pipeline(profile, key=key, phi_terms=phi_terms,
-                        rename=profile.rename if rename is None else rename)
+    pipeline = Pipeline(profile, key=key, phi_terms=phi_terms, rename=rename)
     src, out = Path(source), Path(output)
     check_paths(src, out)
     audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")

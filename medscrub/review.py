@@ -40,7 +40,7 @@ from medscrub.files import FileKind, atomic_write, classify
 from medscrub.render import middle_frame, render_dicom, render_photo
 from medscrub.report import ACTION_NAMES, AuditSummary, read_audit, summarize
 
-__all__ = ["ReviewPage", "Thumbnail", "thumbnail", "write_review"]
+__all__ = ["ReviewPage", "Thumbnail", "check_page_path", "thumbnail", "write_review"]
 
 #: Longest side of a thumbnail, pixels.
 THUMBNAIL_SIZE = 256
@@ -192,8 +192,10 @@ class ReviewPage:
     originals: bool
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return folder.resolve() in path.resolve().parents
+def check_page_path(page: str | os.PathLike[str], output: str | os.PathLike[str]) -> None:
+    """Refuse a review page inside the output folder (it lists input paths; it may hold PHI)."""
+    if Path(output).resolve() in Path(page).resolve().parents:
+        raise UnsupportedInputError(f"{page}: the review page must not be inside the output")
 
 
 def write_review(
@@ -221,8 +223,7 @@ def write_review(
         Worker processes making thumbnails.
     """
     out, target = Path(output), Path(page)
-    if _inside(target, out):
-        raise UnsupportedInputError(f"{page}: the review page must not be inside the output")
+    check_page_path(target, out)
     log = read_audit(audit)
     summary = summarize(log)
     # the latest record of each output wins (a log may hold several runs)

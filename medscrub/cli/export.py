@@ -39,9 +39,8 @@ def add_parser(commands: Any) -> None:
                         help="JPEG quality, 1-95 (default: 95)")
     add_profile_arguments(parser)
     parser.set_defaults(profile="share")
-    parser.add_argument("--rename", action=argparse.BooleanOptionalAction, default=None,
-                        help="non-identifying output names (default: as the profile says; "
-                        "share renames)")
+    parser.add_argument("--rename", action="store_true",
+                        help="non-identifying output names (the share profile always renames)")
     parser.add_argument("--key", help=f"secret key for pseudonyms and UIDs (or --key-file, "
                         f"or ${KEY_ENV})")
     parser.add_argument("--key-file", metavar="FILE", help="read the secret key from FILE")

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from medscrub.cli.options import add_profile_arguments, profile_from_args
+from medscrub.cli.review import describe as describe_review
 from medscrub.errors import ProfileError
 from medscrub.keys import KEY_ENV, SecretKey
 from medscrub.limits import Limits
 from medscrub.model import FileResult, Outcome
 from medscrub.pipeline import FACES_NOT_CHECKED, TEXT_NOT_CHECKED, Pipeline
+from medscrub.review import check_page_path, write_review
 
 __all__ = ["add_parser", "run"]
 
@@ -39,6 +41,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--phi-terms", metavar="FILE",
                         help="extra identifying strings to find in burned-in text, one a line")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--review", metavar="FILE",
+                        help="also write an HTML review page of every output (not in OUT)")
+    parser.add_argument("--review-originals", action="store_true",
+                        help="add 'before' thumbnails of the inputs to the review page (it then "
+                        "holds PHI)")
     scale = parser.add_argument_group("large runs")
     scale.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                        help="worker processes (default: the number of cores; 0: in this "
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             why = exc.__class__.__name__
             raise ProfileError(f"{args.phi_terms}: cannot read ({why})") from None
+    if args.review:
+        check_page_path(args.review, args.output)
     pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms,
                         limits=Limits.parse(args.limit))
     bar = _progress(args.quiet)
@@ -107,6 +116,10 @@ def run(args: argparse.Namespace) -> int:
     for r in summary.results:  # with keep_results=False: the failed and quarantined
         print(f"{r.outcome.value.upper()} {r.input}: {r.reason} [stage {r.stage}]",
               file=sys.stderr)
+    page = None
+    if args.review and summary.audit is not None:
+        page = write_review(summary.audit, summary.output, args.review, jobs=max(1, args.jobs),
+                            originals=args.input if args.review_originals else None)
     if args.quiet:
         return 0 if summary.ok else 1
     counts = summary.counts
@@ -130,4 +143,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"quarantine report: {summary.report} ({len(summary.results)} file(s) not written)")
     if args.reid_map:
         print(f"re-identification map: {args.reid_map} (holds PHI; keep it safe)")
+    if page is not None:
+        print(describe_review(page))
     return 0 if summary.ok else 1
