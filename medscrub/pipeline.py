@@ -89,6 +89,7 @@ _METHOD_CODES = 0x00120064
 _DIRECTORY_RECORDS = 0x00041220
 _ENCAPSULATED_DOCUMENT = 0x00420011
 TEXT_NOT_CHECKED = "pixels not checked for burned-in text (Clean Pixel Data is off)"
+_TEXT_LOOKS = 3  # looks for burned-in text (the last must find nothing)
 FACES_NOT_CHECKED = "pixels not checked for faces (not in this version)"
 
 
@@ -339,17 +340,20 @@ class Pipeline:
             detector = self._text_detector()
             context = replace(context, photometric=_viewed(pixels.photometric),
                               bits_stored=pixels.bits_stored)
-            found = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
-                               context.mode)
-            if found:  # verify: the same (deterministic) detector on the redacted frames
+            # Redact what is found, then look again: removing one line can uncover a
+            # neighbour read as part of it. An image whose last look still finds text
+            # is not written. An unchanged image needs no second look (same answer).
+            for look in range(1, _TEXT_LOOKS + 1):
+                found = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
+                                   context.mode)
+                if not found:
+                    break
+                if look == _TEXT_LOOKS:
+                    raise VerificationFailed(
+                        f"burned-in text still found after redaction ({len(found)} region(s))"
+                    )
                 redact(frames, found, fill=fill, out=frames)
                 regions += found
-                left = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
-                                  context.mode)
-                if left:
-                    raise VerificationFailed(
-                        f"burned-in text still found after redaction ({len(left)} region(s))"
-                    )
         syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
         store_pixels(file, ds, syntax)
         if context is not None:
@@ -503,9 +507,9 @@ class Pipeline:
             manifest.close()
             log.close()
             raise UnsupportedInputError(
-                f"{out}: {manifest.foreign} file(s) were cleaned into it with other settings "
-                "(key, profile, options, renaming or limits); resume with the same settings, "
-                "clean every file again (--no-resume), or use a new output folder"
+                f"{out}: a run with other settings (key, profile, options, renaming or "
+                f"limits) recorded {manifest.foreign} file(s) for it; resume with the same "
+                "settings, clean every file again (--no-resume), or use a new output folder"
             )
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out)

@@ -105,6 +105,16 @@ _PLACE_WORDS = frozenset(
     {"THE", "AND", "DEPT", "DEPARTMENT", "HOSPITAL", "CLINIC", "CENTER", "CENTRE", "MEDICAL",
      "RADIOLOGY", "IMAGING", "ROAD", "STREET", "LANE", "UNIVERSITY", "HEALTH", "SAINT"}
 )
+#: Words that label or name an identifier: a line holding one is PHI even where its
+#: value is misread (compared after folding OCR confusions, as whole words).
+_LABELS = frozenset(
+    "".join(ch for ch in word if ch.isalnum()).translate(_CONFUSIONS)
+    for word in (
+        "NAME", "PATIENT", "PAT", "PT", "MRN", "ID", "PID", "DOB", "BIRTH", "BORN", "ACC",
+        "ACCESSION", "ADDRESS", "PHONE", "TEL", "NHS", "SSN", "HOSPITAL", "CLINIC", "INFIRMARY",
+        "CTR", "CENTRE", "CENTER", "INSTITUTE", "UNIVERSITY", "STUDY", "DATE",
+    )
+)
 _GENERIC = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"  # numeric dates
@@ -769,7 +779,10 @@ class _Matcher:
         self._tokens = sorted((t for t in tokens if len(t) >= _MIN_HINT), key=len, reverse=True)
 
     def is_phi(self, run: list[_Word]) -> bool:
-        text = _digits(" ".join(w.text for w in run))
+        raw = " ".join(w.text for w in run)
+        if any(_fold(token) in _LABELS for token in re.split(r"[^0-9A-Za-z|]+", raw)):
+            return True
+        text = _digits(raw)
         if _GENERIC.search(text) or _GENERIC.search(_SPLIT_DIGITS.sub("", text)):
             return True
         if _TEXT_DATE.search(" ".join(w.text for w in run)):
