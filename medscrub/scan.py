@@ -9,7 +9,9 @@ masked (``[hidden-3fa2c1]``, the same token for the same text within one scan).
 
 The header rules are the Basic Profile's: an attribute counts when the profile
 would not keep it as it is (remove, blank, replace, clean or remap), when it
-holds a date, or when the data dictionary does not know it.
+holds a date, or when the data dictionary does not know it; but not when its
+value is empty or a de-identifier's placeholder (``ANONYMIZED``, ``19000101``,
+``ANON^...``), so that a cleaned file shows what is left.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ __all__ = [
 #: Every kind of finding, in report order, with what it means.
 KINDS: dict[str, str] = {
     "header": "identifying header attributes",
+    "uid": "instance UIDs (link a file to its original)",
     "private": "private tags",
     "overlay": "overlay planes",
     "curve": "curve data",
@@ -89,6 +92,11 @@ _DATE_LIKE = re.compile(
 _DIGIT_RUN = re.compile(r"\d+")
 _MIN_ID_DIGITS = 6  # significant digits (leading zeros of counters do not count)
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z'-]+\s*[\^,]\s*[A-Za-z][A-Za-z'-]+")
+#: Values that say nothing about anyone: the placeholders de-identifiers write.
+_PLACEHOLDER = re.compile(
+    rb"^(?:ANONYMI[SZ]ED|ANONYMOUS|ANON[\^]?[A-Z0-9]*|REMOVED|0+(?:\.0+)?|000Y"
+    rb"|19000101(?:000000)?)[ \x00]*$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +253,11 @@ def _empty(value: object) -> bool:
     return not value
 
 
+def _placeholder(value: object) -> bool:
+    """A value a de-identifier wrote in place of the original."""
+    return isinstance(value, bytes) and _PLACEHOLDER.match(value) is not None
+
+
 def _header_places(node: Node, table: ActionTable, prefix: str = "") -> Iterator[tuple[str, str]]:
     """(kind, where) for every identifying place in a data set tree."""
     for tag, elem in node.items():
@@ -268,13 +281,13 @@ def _header_places(node: Node, table: ActionTable, prefix: str = "") -> Iterator
             continue
         action = table.public(tag)
         if isinstance(elem.value, list):
-            if action in ("X", "Z", "D"):
+            if action in ("X", "Z"):  # the whole sequence goes (D and C walk its items)
                 yield "header", prefix + _name(tag)
             else:
                 for item in elem.value:
                     yield from _header_places(item, table, f"{prefix}{_name(tag)}>")
-        elif action not in (None, "K") or elem.vr in _DATE_VRS:
-            yield "header", prefix + _name(tag)
+        elif (action not in (None, "K") or elem.vr in _DATE_VRS) and not _placeholder(elem.value):
+            yield "uid" if elem.vr == "UI" else "header", prefix + _name(tag)
 
 
 @functools.lru_cache(maxsize=1)
