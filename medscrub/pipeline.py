@@ -29,6 +29,7 @@ from pydicom.pixels.processing import convert_color_space
 
 from medscrub.audit import AuditLog, write_report
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
+from medscrub.detectors.faces import head_area
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
 from medscrub.dicom.header import HeaderResult, deidentify, method_code_item
@@ -75,12 +76,20 @@ from medscrub.limits import DEFAULT_LIMITS, Limits, TimeLimitExceeded, time_limi
 from medscrub.limits import applied as limits_applied
 from medscrub.manifest import Manifest, settings_fingerprint
 from medscrub.model import FileResult, Outcome, Region
+from medscrub.photo import metadata_channels, read_photo, strip_segments, write_photo
 from medscrub.profile import PixelRule, Profile
-from medscrub.redact import black_value, redact
+from medscrub.redact import as_frames, black_value, redact
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 from medscrub.workers import Done, Item, stream
 
-__all__ = ["FACES_NOT_CHECKED", "TEXT_NOT_CHECKED", "CleanedDicom", "Pipeline", "RunSummary"]
+__all__ = [
+    "FACES_NOT_CHECKED",
+    "TEXT_NOT_CHECKED",
+    "CleanedDicom",
+    "CleanedPhoto",
+    "Pipeline",
+    "RunSummary",
+]
 
 _log = logging.getLogger("medscrub")
 _PIXEL_DATA = 0x7FE00010
@@ -90,7 +99,25 @@ _DIRECTORY_RECORDS = 0x00041220
 _ENCAPSULATED_DOCUMENT = 0x00420011
 TEXT_NOT_CHECKED = "pixels not checked for burned-in text (Clean Pixel Data is off)"
 _TEXT_LOOKS = 3  # looks for burned-in text (the last must find nothing)
-FACES_NOT_CHECKED = "pixels not checked for faces (not in this version)"
+FACES_NOT_CHECKED = (
+    "pixels not checked for faces (Clean Recognizable Visual Features is off)"
+)
+_RECOGNIZABLE_VISUAL_FEATURES = 0x00280302
+_SAMPLES_PER_PIXEL = 0x00280002
+#: SOP classes of photographs, endoscopy, microscopy and screen captures: the face step
+#: runs on these, on modalities XC, ES, OP, GM, SM and on every colour image.
+_PHOTOGRAPHIC_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.7.1", "1.2.840.10008.5.1.4.1.1.7.2",
+    "1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.5.1.4.1.1.7.4",
+    "1.2.840.10008.5.1.4.1.1.77.1.1", "1.2.840.10008.5.1.4.1.1.77.1.1.1",
+    "1.2.840.10008.5.1.4.1.1.77.1.2", "1.2.840.10008.5.1.4.1.1.77.1.2.1",
+    "1.2.840.10008.5.1.4.1.1.77.1.3", "1.2.840.10008.5.1.4.1.1.77.1.4",
+    "1.2.840.10008.5.1.4.1.1.77.1.4.1", "1.2.840.10008.5.1.4.1.1.77.1.5.1",
+    "1.2.840.10008.5.1.4.1.1.77.1.5.2",
+})
+_PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "OP", "GM", "SM"})
+#: Face detectors in order of preference (the first available runs).
+FACE_DETECTORS = ("centerface", "blazeface")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +158,42 @@ class CleanedDicom:
     header: HeaderResult
     regions: tuple[Region, ...] = ()
     text_checked: bool = False
+    faces_checked: bool = False
 
     @property
     def warnings(self) -> tuple[str, ...]:
         """What was not checked in this file's pixels."""
         if not self.header.has_pixels:
             return ()
-        return (FACES_NOT_CHECKED,) if self.text_checked else (TEXT_NOT_CHECKED,
-                                                               FACES_NOT_CHECKED)
+        return _unchecked(self.text_checked, self.faces_checked)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanedPhoto:
+    """One cleaned photo: its bytes (no metadata), the regions redacted, what was checked.
+
+    ``removed`` names the metadata channels the original carried (e.g.
+    ``"JPEG marker 0xE1"``); ``reencoded`` is False when a JPEG was cleaned at
+    the segment level (its pixels are the original's, bit for bit).
+    """
+
+    data: bytes
+    format: str
+    removed: tuple[str, ...] = ()
+    regions: tuple[Region, ...] = ()
+    text_checked: bool = False
+    faces_checked: bool = False
+    reencoded: bool = True
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What was not checked in this photo's pixels."""
+        return _unchecked(self.text_checked, self.faces_checked)
+
+
+def _unchecked(text_checked: bool, faces_checked: bool) -> tuple[str, ...]:
+    return ((() if text_checked else (TEXT_NOT_CHECKED,))
+            + (() if faces_checked else (FACES_NOT_CHECKED,)))
 
 
 def _device(body: Node) -> dict[str, str | int]:
@@ -173,6 +228,28 @@ def _record_pixel_cleaning(body: Node) -> None:
     methods = body.get(_METHOD_CODES)
     if methods is not None and isinstance(methods.value, list):
         methods.value.append(method_code_item("clean_pixel_data"))
+
+
+def _record_face_cleaning(body: Node) -> None:
+    """Recognizable Visual Features NO and the option's code, once faces were removed."""
+    body[_RECOGNIZABLE_VISUAL_FEATURES] = ascii_element("CS", "NO")
+    methods = body.get(_METHOD_CODES)
+    if methods is not None and isinstance(methods.value, list):
+        methods.value.append(method_code_item("clean_recognizable_visual_features"))
+
+
+def _may_show_faces(klass: str, modality: str, body: Node) -> bool:
+    """Photographic SOP classes and modalities, and colour images of any kind."""
+    return (klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES
+            or us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3)
+
+
+def _page_fill(page: npt.NDArray[Any]) -> tuple[float, ...]:
+    """Opaque black for a photo page: (0,) grey, (0, 0, 0) RGB, (0, 0, 0, max) RGBA."""
+    samples = page.shape[-1]
+    black = (0.0,) * min(samples, 3)
+    opaque: float = float(np.iinfo(page.dtype).max)
+    return (*black, opaque) if samples == 4 else black
 
 
 class _Refused(MedscrubError):
@@ -290,16 +367,21 @@ class Pipeline:
         device = _device(file.body)
         rules = [r for r in self.profile.pixel_rules if r.matches(device)]
         scan = _PIXEL_DATA in file.body and self._scans(device, file.body)
+        face_option = "clean_recognizable_visual_features" in self.profile.options
+        faces = (_PIXEL_DATA in file.body and face_option
+                 and _may_show_faces(klass, str(device["Modality"]), file.body))
         step.stage = "header"
         header, hints = self._clean(file.body)
         regions: tuple[Region, ...] = ()
-        if _PIXEL_DATA in file.body and (rules or overlay_bits or scan):
+        if _PIXEL_DATA in file.body and (rules or overlay_bits or scan or faces):
             step.stage = "pixels"
             context = Context(modality=str(device["Modality"]), hints=hints,
                               mode=self.profile.text_mode) if scan else None
-            regions = self._clean_pixels(file, rules, context)
+            regions = self._clean_pixels(file, rules, context, faces)
         step.stage = "write"
-        return CleanedDicom(encode_dicom(file), header, regions, text_checked=scan)
+        # with the option on, images that cannot show a face (CT, MR slices) count as checked
+        return CleanedDicom(encode_dicom(file), header, regions, text_checked=scan,
+                            faces_checked=face_option)
 
     def _scans(self, device: dict[str, str | int], body: Node) -> bool:
         """Whether Clean Pixel Data looks for burned-in text in this image."""
@@ -321,16 +403,51 @@ class Pipeline:
             raise DetectorError(f"burned-in text cannot be checked: {why}")
         return detector
 
+    def _face_detector(self) -> Detector:
+        found = available_detectors()
+        for name in FACE_DETECTORS:
+            if name in found:
+                return found[name]
+        reasons = {name: why for name, _ok, why in detector_status()}
+        why = "; ".join(f"{n}: {reasons.get(n, 'not installed')}" for n in FACE_DETECTORS)
+        raise DetectorError(f"faces cannot be checked ({why})")
+
     def _clean_pixels(
-        self, file: DicomFile, rules: list[PixelRule], context: Context | None
+        self, file: DicomFile, rules: list[PixelRule], context: Context | None, faces: bool
     ) -> tuple[Region, ...]:
-        """Decode; redact the rules' boxes and (with `context`) the text found; verify;
-        re-encode (which also clears overlay bits in the pixel cells)."""
+        """Decode; clean the frames (:meth:`_clean_frames`); re-encode (which also
+        clears overlay bits in the pixel cells); record the steps that ran."""
         ds = pixel_dataset(file)
         pixels = decode_frames(ds)
         frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
         representation = int(ds.get("PixelRepresentation", 0) or 0)
         fill = black_value(frames.dtype, pixels.photometric, pixels.bits_stored, representation)
+        regions = self._clean_frames(frames, pixels.photometric, pixels.bits_stored, fill,
+                                     rules, context, faces)
+        syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
+        store_pixels(file, ds, syntax)
+        if context is not None:
+            _record_pixel_cleaning(file.body)
+        if faces:
+            _record_face_cleaning(file.body)
+        return tuple(regions)
+
+    def _clean_frames(
+        self,
+        frames: npt.NDArray[Any],
+        photometric: str,
+        bits_stored: int | None,
+        fill: Sequence[float],
+        rules: Sequence[PixelRule],
+        context: Context | None,
+        faces: bool,
+    ) -> list[Region]:
+        """Redact in place, DICOM frames and photo pages alike: the rules' boxes, the
+        burned-in text found (with `context`), every head found (with `faces`).
+
+        Each detector looks again after redacting; what its last look still finds
+        stops the file (:class:`VerificationFailed`).
+        """
         regions: list[Region] = []
         for rule in rules:
             boxes = [Region(*box, kind="known", detector="recipe") for box in rule.boxes]
@@ -338,13 +455,12 @@ class Pipeline:
             regions += boxes
         if context is not None:
             detector = self._text_detector()
-            context = replace(context, photometric=_viewed(pixels.photometric),
-                              bits_stored=pixels.bits_stored)
+            context = replace(context, photometric=_viewed(photometric), bits_stored=bits_stored)
             # Redact what is found, then look again: removing one line can uncover a
             # neighbour read as part of it. An image whose last look still finds text
             # is not written. An unchanged image needs no second look (same answer).
             for look in range(1, _TEXT_LOOKS + 1):
-                found = _to_redact(detector.detect(_view(frames, pixels.photometric), context),
+                found = _to_redact(detector.detect(_view(frames, photometric), context),
                                    context.mode)
                 if not found:
                     break
@@ -354,17 +470,80 @@ class Pipeline:
                     )
                 redact(frames, found, fill=fill, out=frames)
                 regions += found
-        syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
-        store_pixels(file, ds, syntax)
-        if context is not None:
-            _record_pixel_cleaning(file.body)
-        return tuple(regions)
+        if faces:
+            regions += self._redact_faces(frames, photometric, bits_stored, fill)
+        return regions
+
+    def _redact_faces(
+        self, frames: npt.NDArray[Any], photometric: str, bits_stored: int | None,
+        fill: Sequence[float],
+    ) -> list[Region]:
+        """Redact the head around every face found, then look again: a face still
+        found (a blur or pixelation too weak for it) stops the file."""
+        detector = self._face_detector()
+        context = Context(photometric=_viewed(photometric), bits_stored=bits_stored)
+        found = detector.detect(_view(frames, photometric), context)
+        if not found:
+            return []
+        _, rows, cols, _ = frames.shape
+        heads = [head_area(r, self.profile.face_margin, rows, cols) for r in found]
+        redact(frames, heads, method=self.profile.face_method, fill=fill, out=frames)
+        left = detector.detect(_view(frames, photometric), context)
+        if left:
+            raise VerificationFailed(f"a face is still found after redaction ({len(left)})")
+        return heads
+
+    # -- photos -------------------------------------------------------------------
+    def redact_photo_bytes(self, data: bytes) -> CleanedPhoto:
+        """De-identify one photo's bytes (JPEG, PNG, TIFF, WebP, GIF, BMP, HEIC).
+
+        Every metadata channel goes; with Clean Recognizable Visual Features
+        the heads found are redacted, with Clean Pixel Data the burned-in text
+        found. A JPEG whose pixels need no change is cleaned without decoding.
+
+        Raises
+        ------
+        VerificationFailed
+            If a face, text or a metadata channel is still found.
+        """
+        return self._redact_photo(data, _Step())
+
+    def _redact_photo(self, data: bytes, step: _Step) -> CleanedPhoto:
+        profile = self.profile
+        photo = read_photo(data)
+        context = Context(hints=PhiHints.from_node({}, extra=self.phi_terms),
+                          mode=profile.text_mode) if "clean_pixel_data" in profile.options else None
+        faces = "clean_recognizable_visual_features" in profile.options
+        regions: list[Region] = []
+        if context is not None or faces:
+            step.stage = "pixels"
+            for i, page in enumerate(photo.pages):
+                grey = page.shape[-1] < 3
+                found = self._clean_frames(
+                    as_frames(page), "MONOCHROME2" if grey else "RGB", page.dtype.itemsize * 8,
+                    _page_fill(page), (), context, faces)
+                where = slice(i, i + 1) if len(photo.pages) > 1 else None
+                regions += [replace(r, frames=where) for r in found]
+        step.stage = "write"
+        lossless = photo.format == "JPEG" and not photo.rotated and not regions
+        if lossless:
+            out = strip_segments(data, keep_icc=profile.keep_icc)
+        else:
+            out = write_photo(photo, photo.pages, keep_icc=profile.keep_icc)
+        step.stage = "verify"
+        left = metadata_channels(out, allow_icc=profile.keep_icc)
+        if left:
+            raise VerificationFailed(f"metadata still found after cleaning ({', '.join(left)})")
+        removed = tuple(metadata_channels(data, allow_icc=profile.keep_icc))
+        return CleanedPhoto(out, photo.format, removed, tuple(regions),
+                            text_checked=context is not None, faces_checked=faces,
+                            reencoded=not lossless)
 
     # -- files ------------------------------------------------------------------
     def _output_name(self, rel: str, kind: FileKind) -> str:
         if not self.rename:
             return rel
-        suffix = ".dcm" if kind is FileKind.DICOM else ""
+        suffix = {FileKind.DICOM: ".dcm", FileKind.PHOTO: Path(rel).suffix.lower()}.get(kind, "")
         return self.key.token("file", rel, 20).lower() + suffix
 
     def process_file(
@@ -398,7 +577,7 @@ class Pipeline:
 
     def _process(
         self, src: Path, rel: str, out_root: Path, step: _Step
-    ) -> tuple[FileResult, HeaderResult]:
+    ) -> tuple[FileResult, HeaderResult | None]:
         try:
             data = src.read_bytes()
         except OSError as exc:
@@ -409,12 +588,13 @@ class Pipeline:
         if kind is FileKind.BROKEN_DICOM:
             why = "empty file" if not data else "not a DICOM file medscrub can read"
             raise _Stop(Outcome.FAILED, why)
-        if kind is FileKind.PHOTO:
-            raise _Stop(Outcome.SKIPPED, "photo cleaning is not in this version; not written")
         if kind is FileKind.OTHER:
             raise _Stop(Outcome.SKIPPED, "not DICOM or a supported image; not written")
         try:
-            cleaned = self._redact_dicom(data, step)
+            cleaned: CleanedDicom | CleanedPhoto = (
+                self._redact_photo(data, step) if kind is FileKind.PHOTO
+                else self._redact_dicom(data, step)
+            )
         except _Refused as exc:
             raise _Stop(Outcome.SKIPPED, str(exc)) from None
         except VerificationFailed as exc:
@@ -424,7 +604,8 @@ class Pipeline:
             if step.stage != "pixels":
                 raise
             raise _Stop(Outcome.QUARANTINED, str(exc)) from None
-        out, header = cleaned.data, cleaned.header
+        out = cleaned.data
+        header = cleaned.header if isinstance(cleaned, CleanedDicom) else None
         name = self._output_name(rel, kind)
         try:
             atomic_write(out_root / name, out)
@@ -436,7 +617,8 @@ class Pipeline:
             Outcome.CLEANED,
             output=name,
             output_sha256=hashlib.sha256(out).hexdigest(),
-            actions=dict(header.actions),
+            actions=dict(cleaned.header.actions) if isinstance(cleaned, CleanedDicom)
+            else {"X": len(cleaned.removed)},
             regions=cleaned.regions,
             warnings=cleaned.warnings,
         )

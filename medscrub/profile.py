@@ -51,7 +51,7 @@ OPTIONS: tuple[str, ...] = (
     "retain_institution_identity",
 )
 #: Options declared by the standard whose pixel steps this version cannot run yet.
-NOT_YET_AVAILABLE = frozenset({"clean_recognizable_visual_features"})
+NOT_YET_AVAILABLE: frozenset[str] = frozenset()
 #: Options whose steps work on pixels: recorded per file, only where the step ran.
 PIXEL_OPTIONS = frozenset({"clean_pixel_data", "clean_recognizable_visual_features"})
 _EXCLUSIVE = ("retain_longitudinal_full_dates", "retain_longitudinal_modified_dates")
@@ -66,6 +66,7 @@ _RECIPE_KEYS = frozenset(
     {
         "name", "base", "options", "actions", "private_creators", "pixels", "lossy",
         "text_mode", "scan_modalities", "trust_burned_in_annotation", "rename", "remove_dates",
+        "face_method", "face_margin", "keep_icc",
     }
 )
 TextMode = Literal["phi", "all-text"]
@@ -129,6 +130,13 @@ class Profile:
         ``"K"`` or ``"X"`` for every private element of a private creator.
     rename : bool
         Give outputs non-identifying names (as the pipeline's ``rename``).
+    face_method : {"fill", "blur", "pixelate"}
+        How Clean Recognizable Visual Features redacts a head.
+    face_margin : float
+        Fraction of a face box's size added on each side (twice on top) to
+        cover the whole head.
+    keep_icc : bool
+        Keep a photo's ICC colour profile (it describes colour, not the patient).
     """
 
     name: str = "basic"
@@ -142,6 +150,9 @@ class Profile:
     scan_modalities: frozenset[str] = frozenset()
     trust_burned_in_annotation: bool = False
     rename: bool = False
+    face_method: str = "fill"
+    face_margin: float = 0.5
+    keep_icc: bool = True
 
     def __post_init__(self) -> None:
         for name in ("tag_actions", "group_actions", "creator_actions"):
@@ -170,6 +181,10 @@ class Profile:
             raise ProfileError("lossy must be 'uncompressed' or 'recompress'")
         if self.text_mode not in ("phi", "all-text"):
             raise ProfileError("text_mode must be 'phi' or 'all-text'")
+        if self.face_method not in METHODS:
+            raise ProfileError(f"face_method must be one of {', '.join(METHODS)}")
+        if not 0 <= self.face_margin <= 2:
+            raise ProfileError("face_margin must be between 0 and 2")
         for rule in self.pixel_rules:
             if rule.method not in METHODS:
                 raise ProfileError(f"pixel method must be one of {', '.join(METHODS)}")
@@ -183,6 +198,7 @@ class Profile:
             self.name, self.options, dict(self.tag_actions), dict(self.group_actions),
             dict(self.creator_actions), self.pixel_rules, self.lossy, self.text_mode,
             self.scan_modalities, self.trust_burned_in_annotation, self.rename,
+            self.face_method, self.face_margin, self.keep_icc,
         ))
 
     @classmethod
@@ -229,6 +245,12 @@ def _action(value: object, where: str) -> str:
     if not isinstance(value, str) or value.upper() not in ACTION_CODES:
         raise ProfileError(f"{where}: action must be one of {', '.join(sorted(ACTION_CODES))}")
     return value.upper()
+
+
+def _fraction(value: object, origin: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProfileError(f"{origin}: face_margin must be a number")
+    return float(value)
 
 
 def _pixel_rule(data: object, origin: str) -> PixelRule:
@@ -308,6 +330,9 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
                 data.get("trust_burned_in_annotation", base.trust_burned_in_annotation)
             ),
             rename=bool(data.get("rename", base.rename)),
+            face_method=str(data.get("face_method", base.face_method)),
+            face_margin=_fraction(data.get("face_margin", base.face_margin), origin),
+            keep_icc=bool(data.get("keep_icc", base.keep_icc)),
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

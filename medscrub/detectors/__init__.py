@@ -44,7 +44,11 @@ __all__ = [
 ENTRY_POINT_GROUP = "medscrub.detectors"
 
 #: Built-in detectors, as ``"module:attribute"`` references.
-_BUILTINS: tuple[tuple[str, str], ...] = (("tesseract", "medscrub.detectors.text:TextDetector"),)
+_BUILTINS: tuple[tuple[str, str], ...] = (
+    ("tesseract", "medscrub.detectors.text:TextDetector"),
+    ("centerface", "medscrub.detectors.faces:CenterFaceDetector"),
+    ("blazeface", "medscrub.detectors.faces:BlazeFaceDetector"),
+)
 
 _log = logging.getLogger("medscrub")
 

@@ -288,7 +288,6 @@ def test_clean_graphics_keeps_annotation_text_without_identifiers() -> None:
     [
         ({"no_such_option"}, "unknown option"),
         ({"retain_longitudinal_full_dates", "retain_longitudinal_modified_dates"}, "exclude"),
-        ({"clean_recognizable_visual_features"}, "not available"),
     ],
 )
 def test_invalid_option_sets(options: set[str], error: str) -> None:

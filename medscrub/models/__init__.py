@@ -1,0 +1,1 @@
+"""Models medscrub ships (see PROVENANCE.md); loaded with importlib.resources."""
