@@ -102,7 +102,8 @@ def _voi(values: npt.NDArray[np.floating], ds: Dataset, window: Window | None) -
     if window is None and ds.get("VOILUTSequence"):
         item = ds.VOILUTSequence[0]
         bits = int(item.LUTDescriptor[2])
-        return _scale(apply_voi(values, ds).astype(np.float64), 0.0, float(2**bits - 1))
+        indices = np.rint(values).astype(np.int64)  # a LUT is looked up by whole values
+        return _scale(apply_voi(indices, ds).astype(np.float64), 0.0, float(2**bits - 1))
     function = str(ds.get("VOILUTFunction", "LINEAR") or "LINEAR").upper()
     if function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
         function = "LINEAR"
