@@ -1,0 +1,84 @@
+"""The share preset: the strictest settings together, for posting outside the hospital."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.datadict import tag_for_keyword
+
+from medscrub.errors import ProfileError
+from medscrub.keys import SecretKey
+from medscrub.pipeline import Pipeline
+from medscrub.profile import OPTIONS, Profile, load_recipe
+from medscrub.samples import make_ct
+from tests.conftest import KEY_TEXT
+
+_DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
+                    "PatientBirthDate", "InstanceCreationDate", "AcquisitionDateTime",
+                    "PerformedProcedureStepStartDate", "ExpiryDate", "ProcedureCreationDate")
+
+
+def test_share_is_the_strictest_preset() -> None:
+    share = Profile.preset("share")
+    assert share.options == {"clean_pixel_data", "clean_descriptors",
+                             "clean_structured_content", "clean_graphics"}
+    assert not [o for o in share.options if o.startswith("retain")]
+    assert share.text_mode == "all-text" and share.rename
+    assert pickle.loads(pickle.dumps(share)) == share  # worker processes get it whole
+    for keyword in ("ExpiryDate", "ProcedureCreationDate", "StudyUpdateDateTime"):
+        assert share.tag_actions[tag_for_keyword(keyword)] == "X", keyword
+    assert "retain_longitudinal_modified_dates" in OPTIONS  # a real option, not chosen
+
+
+def _header_only(profile: Profile) -> Profile:
+    """The preset without the pixel step (no OCR needed to test the header)."""
+    return replace(profile, options=profile.options - {"clean_pixel_data"})
+
+
+def test_dates_are_removed_not_shifted(tmp_path: Path) -> None:
+    ds = make_ct(0, instance=1)
+    ds.ExpiryDate = "20300101"  # a date Table E.1-1 does not list
+    ds.ProcedureCreationDate = "20240301"
+    src = tmp_path / "in" / "ct.dcm"
+    src.parent.mkdir()
+    ds.save_as(src, enforce_file_format=True)
+    share = _header_only(Profile.preset("share"))
+    run = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "out")
+    [result] = run.results
+    out = pydicom.dcmread(tmp_path / "out" / str(result.output))
+    for keyword in _DATE_ATTRIBUTES:
+        value = str(out.get(keyword, "") or "")
+        assert value in ("", "19000101", "19000101000000"), (keyword, value)
+    assert out.LongitudinalTemporalInformationModified == "REMOVED"
+    # the Basic Profile alone keeps the dates the table does not list
+    Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "basic")
+    assert pydicom.dcmread(tmp_path / "basic" / "ct.dcm").ExpiryDate == "20300101"
+
+
+def test_share_renames_whatever_the_caller_says(tmp_path: Path) -> None:
+    src = tmp_path / "DOE^JOHN" / "ct.dcm"
+    src.parent.mkdir()
+    make_ct(0, instance=1).save_as(src, enforce_file_format=True)
+    share = _header_only(Profile.preset("share"))
+    for jobs in (0, 1):
+        out = tmp_path / f"out{jobs}"
+        run = Pipeline(share, key=SecretKey.from_text(KEY_TEXT), rename=False).run(
+            src.parent, out, jobs=jobs)
+        [result] = run.results
+        assert result.output is not None and result.output != "ct.dcm"
+        assert [p.name for p in out.iterdir()] == [result.output]
+
+
+def test_remove_dates_excludes_retained_dates(tmp_path: Path) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('base = "share"\noptions = ["retain_longitudinal_modified_dates"]\n'
+                      "remove_dates = true\n")
+    with pytest.raises(ProfileError, match="remove_dates excludes"):
+        load_recipe(recipe)
+    recipe.write_text('options = ["retain_longitudinal_full_dates"]\nremove_dates = true\n')
+    with pytest.raises(ProfileError, match="remove_dates excludes"):
+        load_recipe(recipe)
