@@ -97,7 +97,7 @@ def _pillow_channels(data: bytes, fmt: str, allow_icc: bool) -> list[str]:
         warnings.simplefilter("ignore")
         image = Image.open(io.BytesIO(data))
         for page in ImageSequence.Iterator(image):
-            if len(page.getexif()):
+            if fmt != "TIFF" and len(page.getexif()):  # a TIFF's EXIF is its own tags
                 found.append(f"{fmt} EXIF")
             for key in _INFO_KEYS:
                 if page.info.get(key) and not (allow_icc and key == "icc_profile"):
