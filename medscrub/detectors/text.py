@@ -66,6 +66,7 @@ _NOISE_FACTOR = 2.5  # threshold, in median responses (noise), unless Otsu's is 
 _FAINT_BACKGROUND = (15, 15)  # local background of faint text (box mean), pixels
 _FAINT_SIGMAS = 1.25  # faint glyph pixels: this many noise deviations from the background
 _FAINT_AREA = 6  # smallest faint glyph component, pixels
+_FAINT_WIDEST = 3.0  # widest faint glyph component (a few touching glyphs), in heights
 _STATIC_TOLERANCE = 24  # temporal range (8-bit levels) still counted as static
 _MEDIAN_FRAMES = 15  # frames sampled for the temporal median and range
 _DYNAMIC_FRAMES = 3  # frames proposed without the static mask
@@ -86,6 +87,8 @@ _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
 _TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
 _INK_PERCENTILE = 99.0  # the flattened crop's ink at this percentile becomes black
+_INK_NOISE = 2.0  # ink within this many noise deviations of the background stays white
+_INK_FLOOR = 3.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
 _MAX_VARIANTS = 3  # differing frames read per candidate
@@ -412,9 +415,10 @@ def _faint_glyphs(planes: U8) -> npt.NDArray[np.bool_]:
         for mask in (residue > _FAINT_SIGMAS * sigma, residue < -_FAINT_SIGMAS * sigma):
             _, labels, stats, _ = cv2.connectedComponentsWithStats(
                 mask.view(np.uint8), connectivity=8)
-            h, area = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+            h, w = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+            area = stats[:, cv2.CC_STAT_AREA]
             glyph = (h >= _MIN_GLYPH) & (h <= _MAX_HEIGHT // 2) & (area >= _FAINT_AREA)
-            glyph &= area <= 0.6 * h * stats[:, cv2.CC_STAT_WIDTH] + 1
+            glyph &= (area <= 0.6 * h * w + 1) & (w <= _FAINT_WIDEST * h)
             glyph[0] = False
             out |= glyph[labels]
     return out
@@ -428,14 +432,17 @@ def _threshold(response: U8) -> float:
 
 def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[_Box]:
     """Boxes shaped like text lines in one image of ink planes ``(rows, cols, planes)``."""
-    strokes = _strokes(planes) | _faint_glyphs(planes)
+    glyphs_seen = _faint_glyphs(planes)
+    strokes = _strokes(planes) | glyphs_seen
     if static is not None:
         strokes &= static
-    found, glyphs = _found(strokes)
+        glyphs_seen &= static
+    found, glyphs = _found(strokes, glyphs_seen)
     # Side text, rotated by 90 degrees either way: lines of the transposed strokes
     # that stand upright in the image and cross no wide level line; each is read
     # both ways, and replaces the level boxes (glyph fragments) it crosses.
-    side, side_glyphs = _found(np.ascontiguousarray(strokes.T))
+    side, side_glyphs = _found(np.ascontiguousarray(strokes.T),
+                               np.ascontiguousarray(glyphs_seen.T))
     side = side[:, [1, 0, 3, 2]]
     tall = side[:, 2] - side[:, 0]
     upright = (tall >= _UPRIGHT * (side[:, 3] - side[:, 1])) & (tall <= _SIDE_SPAN * len(strokes))
@@ -461,10 +468,15 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[_Box]:
     ]
 
 
-def _found(strokes: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[
-    np.float64
-]]:
-    """Text-line boxes ``(n, 4)`` (y0, x0, y1, x1, unpadded) and their glyph heights."""
+def _found(
+    strokes: npt.NDArray[np.bool_], glyphs: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Text-line boxes ``(n, 4)`` (y0, x0, y1, x1, unpadded) and their glyph heights.
+
+    Glyph heights are measured on `glyphs` (pieces found by local contrast,
+    one per glyph) where a box holds some, else on the strokes (whose
+    outlines join the glyphs of small text).
+"""
     lines = cv2.dilate(strokes.view(np.uint8), np.ones(_JOIN, np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     if count <= 1:
@@ -485,7 +497,8 @@ def _found(strokes: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.N
             boxes.append(bands[ok])
     boxes.append(np.stack([y[keep], x[keep], y[keep] + h[keep], x[keep] + w[keep]], axis=1))
     found = _join_lines(np.concatenate(boxes))
-    return found, _glyph_heights(strokes, found)
+    measured = _glyph_heights(glyphs, found)
+    return found, np.where(measured > 0, measured, _glyph_heights(strokes, found))
 
 
 def _glyph_heights(strokes: npt.NDArray[np.bool_], boxes: npt.NDArray[np.int64]) -> npt.NDArray[
@@ -602,10 +615,11 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
 
     The background (a median wider than a glyph) is subtracted, so text over
     anatomy, gradients or panel edges keeps its contrast everywhere along the
-    line. The text's polarity is the one whose marks are glyph-sized pieces:
-    broad dark or bright shapes beside the text (anatomy, edges) do not
-    decide it. The text is stretched to black at its
-    :data:`_INK_PERCENTILE`. Pixels in `blank` are set to the background.
+    line. The text's polarity is the side of the crop's border level (its
+    background) with more glyph-sized pieces: broad dark or bright shapes
+    beside the text (anatomy, edges) do not decide it. Ink within :data:`_INK_NOISE` noise deviations of the
+    background stays white; the rest is stretched to black glyph by glyph.
+    Pixels in `blank` are set to the background.
     """
     keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
     if not keep.any():
@@ -616,18 +630,26 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     size = 2 * int(max(glyph, _MIN_HEIGHT)) + 1
     background = cv2.medianBlur(gray, min(size, 255))
     diff = gray.astype(np.float32) - background.astype(np.float32)
-    ink = diff if _glyphs(diff, glyph) >= _glyphs(-diff, glyph) else -diff
-    top = max(float(np.percentile(ink, _INK_PERCENTILE)), 1.0)
+    noise = _INK_NOISE * 1.4826 * float(np.median(np.abs(diff)))
+    edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    around = gray.astype(np.float32) - float(np.median(edge))  # against the crop's border
+    bright = _glyphs(around, glyph, noise) >= _glyphs(-around, glyph, noise)
+    ink = diff if bright else -diff
+    ink = np.clip(ink - noise, 0, None)
+    # Each glyph stretched by the strongest ink near it: text whose contrast varies
+    # along the line (over anatomy, across a gradient) comes out evenly dark.
+    near = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    top = np.maximum(cv2.dilate(ink, near), _INK_FLOOR * noise + 1.0)
     return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
 
 
-def _glyphs(ink: npt.NDArray[np.float32], glyph: float) -> int:
-    """How many glyph-sized pieces stand out on the positive side of `ink`."""
+def _glyphs(ink: npt.NDArray[np.float32], glyph: float, noise: float) -> int:
+    """How many glyph-sized pieces stand out (above `noise`) on the positive side of `ink`."""
     top = float(np.percentile(ink, _INK_PERCENTILE))
-    if top <= 0:
+    if top <= noise or top <= 0:
         return 0
-    _, _, stats, _ = cv2.connectedComponentsWithStats((ink > top / 2).view(np.uint8) * 1,
-                                                      connectivity=8)
+    marks = ink > max(noise, top / 4)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(marks.view(np.uint8), connectivity=8)
     height = stats[1:, cv2.CC_STAT_HEIGHT]
     return int(((height >= 0.4 * glyph) & (height <= 1.5 * glyph)
                 & (stats[1:, cv2.CC_STAT_AREA] >= _MIN_GLYPH)).sum())
