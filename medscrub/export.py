@@ -6,7 +6,8 @@ then renders each cleaned DICOM file's pixels (see :mod:`medscrub.render`:
 VOI LUT or window from the header, or a window chosen by the caller) and
 writes the representative frame, or every frame, as PNG or JPEG. Each picture
 is written with no metadata at all (no EXIF, XMP, ICC profile, comment or text
-chunk), which is checked on the encoded bytes before the file is written.
+chunk), which is checked on the encoded bytes before the file is written
+(:func:`medscrub.photo.metadata_channels`, the ICC profile counted too).
 The audit log (``OUT.audit.jsonl`` beside ``OUT``) names the pictures.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import struct
 import tempfile
 import time
 from collections import Counter
@@ -32,20 +32,20 @@ from medscrub.errors import EncodeError, MedscrubError
 from medscrub.files import DICOM_EXTENSIONS, FileKind, atomic_write
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
+from medscrub.photo import metadata_channels
 from medscrub.pipeline import Pipeline, RunSummary, check_paths
 from medscrub.profile import Profile
 from medscrub.render import Window, render_dicom, render_photo
 
-__all__ = ["FORMATS", "ExportSettings", "export_path", "metadata_blocks"]
+__all__ = ["FORMATS", "ExportSettings", "export_path"]
 
 ImageFormat = Literal["png", "jpeg"]
 #: Picture formats export writes, and their file suffix.
 FORMATS: dict[str, str] = {"png": ".png", "jpeg": ".jpg"}
 _JPEG_QUALITY = 95
-#: PNG chunks that hold pixels and nothing else.
-_PNG_PIXEL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
-#: JPEG markers that hold pixels and nothing else (APP0 only as the bare JFIF header).
-_JPEG_PIXEL_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD, 0xDA})
+#: Suffixes replaced by the picture's (others are kept: ``IM0001`` -> ``IM0001.png``).
+_IMAGE_SUFFIXES = DICOM_EXTENSIONS | {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp",
+                                      ".gif", ".bmp", ".heic", ".heif"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,37 +69,6 @@ class ExportSettings:
     quality: int = _JPEG_QUALITY
 
 
-def metadata_blocks(data: bytes) -> list[str]:
-    """Names of the blocks of a PNG or JPEG file that hold anything but pixels.
-
-    Returns PNG chunk types other than IHDR, PLTE, IDAT, IEND, or JPEG markers
-    other than frame, table and scan segments and a bare JFIF header (EXIF and
-    XMP are APP1, ICC is APP2, COM is a comment). An empty list: no metadata.
-    """
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        found, pos = [], 8
-        while pos + 8 <= len(data):
-            length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-            if kind not in _PNG_PIXEL_CHUNKS:
-                found.append(kind.decode("latin-1"))
-            pos += 12 + length
-        return found
-    if data.startswith(b"\xff\xd8"):
-        found, pos = [], 2
-        while pos + 4 <= len(data) and data[pos] == 0xFF:
-            marker = data[pos + 1]
-            (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
-            segment = data[pos + 4:pos + 2 + length]
-            bare_jfif = marker == 0xE0 and segment.startswith(b"JFIF\x00") and len(segment) <= 14
-            if marker not in _JPEG_PIXEL_MARKERS and not bare_jfif:
-                found.append(f"marker 0x{marker:02X}")
-            if marker == 0xDA:  # entropy-coded data follows up to the end marker
-                break
-            pos += 2 + length
-        return found
-    return ["not a PNG or JPEG file"]
-
-
 def _encode(pixels: np.ndarray[Any, Any], settings: ExportSettings) -> bytes:
     """One frame as PNG or JPEG bytes with nothing but the pixels."""
     image = Image.fromarray(pixels, "L" if pixels.ndim == 2 else "RGB")
@@ -110,16 +79,16 @@ def _encode(pixels: np.ndarray[Any, Any], settings: ExportSettings) -> bytes:
     else:
         image.save(buf, "PNG", optimize=False)
     data = buf.getvalue()
-    extra = metadata_blocks(data)
+    extra = metadata_channels(data, allow_icc=False)
     if extra:
         raise EncodeError(f"encoded picture carries metadata ({', '.join(extra)})")
     return data
 
 
 def _picture_name(output: str, suffix: str) -> str:
-    """The cleaned file's name with the picture suffix (``CT1.dcm`` -> ``CT1.png``)."""
+    """The cleaned file's name with the picture suffix (``CT1.dcm``, ``CT1.jpg`` -> ``CT1.png``)."""
     path = PurePosixPath(output)
-    stem = path.with_suffix("") if path.suffix.lower() in DICOM_EXTENSIONS else path
+    stem = path.with_suffix("") if path.suffix.lower() in _IMAGE_SUFFIXES else path
     return f"{stem}{suffix}"
 
 

@@ -4,8 +4,9 @@ Grey images go through the Modality LUT (rescale), then the VOI stage: a
 window given by the caller, else the header's VOI LUT Sequence, else its
 Window Center/Width, else the full range of the frames shown. MONOCHROME1 is
 inverted so that it displays as it should. Colour images come out as RGB (YBR
-converted, palette colour looked up). Photos are decoded by Pillow and turned
-upright by their EXIF orientation. The result is always a bare pixel array.
+converted, palette colour looked up). Photos are decoded by
+:func:`medscrub.photo.read_photo` (upright, every page). The result is always
+a bare pixel array.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps
 from pydicom.dataset import Dataset
 from pydicom.filereader import dcmread
 from pydicom.pixels.processing import (
@@ -31,6 +31,7 @@ from pydicom.pixels.processing import (
 from medscrub.dicom.io import encode_dicom, read_dicom
 from medscrub.dicom.pixels import decode_frames
 from medscrub.errors import UnsupportedInputError
+from medscrub.photo import read_photo
 
 __all__ = ["Rendered", "Window", "as_rgb", "middle_frame", "render_dicom", "render_photo"]
 
@@ -199,17 +200,38 @@ def render_dicom(
     return Rendered(shown, indices, total)
 
 
-def render_photo(data: bytes) -> Rendered:
-    """A photo (JPEG, PNG, TIFF, ...) as one upright 8-bit RGB frame.
+def _page_u8(page: npt.NDArray[Any]) -> U8:
+    """One decoded photo page as 8-bit grey ``(rows, cols)`` or RGB (alpha dropped)."""
+    if page.dtype != np.uint8:  # 16-bit grey
+        page = page.astype(np.float64) * (255.0 / 65535.0)
+    samples = page.shape[-1]
+    shown = page[..., 0] if samples == 1 else page[..., :3]
+    return _to_u8(shown) if shown.dtype != np.uint8 else np.asarray(shown, dtype=np.uint8)
+
+
+def render_photo(data: bytes, *, frame: int | Literal["middle"] | None = None) -> Rendered:
+    """A photo's pages (animation frames) as upright 8-bit pictures.
+
+    Parameters
+    ----------
+    data : bytes
+        A photo file (see :data:`medscrub.photo.FORMATS`).
+    frame : int or "middle", optional
+        Render only this page; every page when None.
 
     Raises
     ------
     UnsupportedInputError
-        If Pillow cannot decode it.
+        If the photo cannot be decoded.
     """
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            upright = np.asarray(ImageOps.exif_transpose(image).convert("RGB"), dtype=np.uint8)
-    except Exception as exc:  # Pillow raises many kinds of error
-        raise UnsupportedInputError(f"photo cannot be decoded ({exc.__class__.__name__})") from None
-    return Rendered(upright[np.newaxis], (0,), 1)
+    pages = read_photo(data).pages
+    total = len(pages)
+    if frame is None:
+        indices = tuple(range(total))
+    else:
+        index = middle_frame(total) if frame == "middle" else frame
+        indices = (min(max(index, 0), total - 1),)
+    shown = [_page_u8(pages[i]) for i in indices]
+    if len({p.shape for p in shown}) > 1:  # pages of different sizes: show them one by one
+        raise UnsupportedInputError("pages of different sizes; render them one at a time")
+    return Rendered(np.stack(shown), indices, total)

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -88,15 +88,16 @@ def thumbnail(data: bytes, path: Path, frame: int | None = None) -> Thumbnail:
         If the file holds no image that can be shown.
     """
     kind = classify(path, data[:132])
+    chosen: int | Literal["middle"] = "middle" if frame is None else frame
     if kind is FileKind.DICOM:
-        rendered = render_dicom(data, frame="middle" if frame is None else frame)
-        pixels = rendered.frames[0]
-        return Thumbnail(_jpeg_uri(pixels), pixels.shape[0], pixels.shape[1],
-                         rendered.indices[0], rendered.total)
-    if kind is FileKind.PHOTO:
-        pixels = render_photo(data).frames[0]
-        return Thumbnail(_jpeg_uri(pixels), pixels.shape[0], pixels.shape[1], 0, 1)
-    raise UnsupportedInputError("not an image")
+        rendered = render_dicom(data, frame=chosen)
+    elif kind is FileKind.PHOTO:
+        rendered = render_photo(data, frame=chosen)
+    else:
+        raise UnsupportedInputError("not an image")
+    pixels = rendered.frames[0]
+    return Thumbnail(_jpeg_uri(pixels), pixels.shape[0], pixels.shape[1],
+                     rendered.indices[0], rendered.total)
 
 
 def _on_frame(region: dict[str, Any], frame: int) -> bool:

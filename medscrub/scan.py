@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -31,20 +32,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import ExifTags, Image
 from pydicom.datadict import keyword_for_tag
 
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
-from medscrub.dicom.io import DicomFile, embedded_overlay_bits, pixel_dataset, read_dicom
+from medscrub.dicom.io import (
+    DicomFile,
+    embedded_overlay_bits,
+    pixel_dataset,
+    read_dicom,
+    sop_class,
+)
 from medscrub.dicom.pixels import decode_frames
 from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
 from medscrub.errors import MedscrubError
 from medscrub.files import FileKind, classify, walk
 from medscrub.hints import PhiHints
 from medscrub.model import Region
+from medscrub.photo import Photo, metadata_channels, read_photo
+from medscrub.pipeline import FACE_DETECTORS
+from medscrub.pipeline import _may_show_faces as may_show_faces  # the pipeline's own rule
 from medscrub.profile import Profile
-from medscrub.render import as_rgb, render_photo
+from medscrub.redact import as_frames
+from medscrub.render import as_rgb
 
 __all__ = [
     "HARMLESS_KINDS",
@@ -91,6 +103,8 @@ _DATE_LIKE = re.compile(
 )
 _DIGIT_RUN = re.compile(r"\d+")
 _MIN_ID_DIGITS = 6  # significant digits (leading zeros of counters do not count)
+#: The burned-in text detector the pipeline uses.
+TEXT_DETECTOR = "tesseract"
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z'-]+\s*[\^,]\s*[A-Za-z][A-Za-z'-]+")
 #: Values that say nothing about anyone: the placeholders de-identifiers write.
 _PLACEHOLDER = re.compile(
@@ -373,20 +387,30 @@ def masked_path(rel: str, hidden: Iterable[int], salt: bytes) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _detectors() -> tuple[Detector, ...]:
-    """Every detector that can run here (built once per process)."""
-    return tuple(available_detectors().values())
+def _detectors() -> tuple[Detector | None, Detector | None]:
+    """The text detector and the face detector the pipeline would use (None: cannot run)."""
+    found = available_detectors()
+    faces = next((found[name] for name in FACE_DETECTORS if name in found), None)
+    return found.get(TEXT_DETECTOR), faces
 
 
 def unavailable_detectors() -> tuple[str, ...]:
-    """``"name: why"`` for every known detector that cannot run here."""
-    return tuple(f"{name}: {reason}" for name, ok, reason in detector_status() if not ok)
+    """``"name: why"`` for each check that cannot run here (burned-in text, faces)."""
+    status = {name: reason for name, ok, reason in detector_status() if not ok}
+    text, faces = _detectors()
+    missing = [] if text is not None else [
+        f"{TEXT_DETECTOR}: {status.get(TEXT_DETECTOR, 'not installed')}"]
+    if faces is None:
+        missing += [f"{name}: {status.get(name, 'not installed')}" for name in FACE_DETECTORS]
+    return tuple(missing)
 
 
-def _region_finding(region: Region, total: int) -> Finding:
+def _region_finding(region: Region, total: int, page: str = "") -> Finding:
     kind = "text-other" if region.kind == "text" and not region.phi else region.kind
-    if region.frames is None or (region.frames.start in (0, None) and
-                                 (region.frames.stop or total) >= total):
+    if page:
+        where = page
+    elif region.frames is None or (region.frames.start in (0, None) and
+                                   (region.frames.stop or total) >= total):
         where = "all frames" if total > 1 else "image"
     else:
         start = region.frames.start or 0
@@ -395,9 +419,14 @@ def _region_finding(region: Region, total: int) -> Finding:
                    detail=region.detector)
 
 
-def _detect(frames: np.ndarray[Any, Any], context: Context) -> list[Finding]:
+def _detect(frames: np.ndarray[Any, Any], context: Context, faces: bool,
+            page: str = "") -> list[Finding]:
+    """Run the text detector (and, with `faces`, the face detector) on `frames`."""
+    text_detector, face_detector = _detectors()
+    detectors = [text_detector, face_detector if faces else None]
     total = frames.shape[0]
-    return [_region_finding(r, total) for d in _detectors() for r in d.detect(frames, context)]
+    return [_region_finding(r, total, page) for d in detectors if d is not None
+            for r in d.detect(frames, context)]
 
 
 def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]:
@@ -409,12 +438,58 @@ def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]
     context = Context(photometric=shown, modality=modality, bits_stored=pixels.bits_stored,
                       hints=hints, mode="phi")
     frames = as_rgb(pixels.frames, photometric)
-    return _detect(frames, context), int(pixels.frames.shape[0])
+    faces = may_show_faces(sop_class(file), modality, file.body)
+    return _detect(frames, context, faces), int(pixels.frames.shape[0])
 
 
-def _photo_pixels(data: bytes) -> tuple[list[Finding], int]:
-    frames = render_photo(data).frames
-    return _detect(frames, Context(photometric="RGB", bits_stored=8)), 1
+def _photo_pixels(photo: Photo) -> list[Finding]:
+    found = []
+    for i, page in enumerate(photo.pages):
+        grey = page.shape[-1] < 3
+        context = Context(photometric="MONOCHROME2" if grey else "RGB",
+                          bits_stored=page.dtype.itemsize * 8)
+        where = f"page {i + 1}" if len(photo.pages) > 1 else ""
+        found += _detect(as_frames(page), context, True, where)
+    return found
+
+
+#: EXIF tags by what they tell: (IFD, tag) pairs, 0 for the main IFD.
+_EXIF_MEANINGS: dict[str, tuple[tuple[int, int], ...]] = {
+    "camera serial or owner": ((ExifTags.IFD.Exif, 0xA431), (ExifTags.IFD.Exif, 0xA435),
+                               (ExifTags.IFD.Exif, 0xA430)),
+    "dates": ((0, 0x0132), (ExifTags.IFD.Exif, 0x9003), (ExifTags.IFD.Exif, 0x9004),
+              (ExifTags.IFD.GPSInfo, 0x001D)),
+    "names and descriptions": ((0, 0x013B), (0, 0x8298), (0, 0x010E), (0, 0x9C9B),
+                               (0, 0x9C9C), (0, 0x9C9D), (0, 0x9C9F),
+                               (ExifTags.IFD.Exif, 0x9286)),
+}
+
+
+def _exif_findings(data: bytes) -> list[Finding]:
+    """What the EXIF block tells, by meaning: GPS, serials, dates, names, a thumbnail."""
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        ifds = {0: dict(exif)}
+        for ifd in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo, ExifTags.IFD.IFD1):
+            ifds[ifd] = dict(exif.get_ifd(ifd))
+    found = []
+    gps = [t for t in ifds[ExifTags.IFD.GPSInfo] if t not in (0x0000, 0x001D)]  # not version
+    if gps:
+        found.append(Finding("photo-metadata", "EXIF GPS position", len(gps)))
+    for meaning, tags in _EXIF_MEANINGS.items():
+        present = sum(tag in ifds[ifd] for ifd, tag in tags)
+        if present:
+            found.append(Finding("photo-metadata", f"EXIF {meaning}", present))
+    if ifds[ExifTags.IFD.IFD1]:
+        found.append(Finding("photo-metadata", "EXIF thumbnail"))
+    return found
+
+
+def _photo_metadata(data: bytes) -> list[Finding]:
+    """Every metadata channel the photo carries (ICC profile included), and the EXIF in it."""
+    channels = [Finding("photo-metadata", channel)
+                for channel in metadata_channels(data, allow_icc=False)]
+    return channels + (_exif_findings(data) if channels else [])
 
 
 # -- one file ----------------------------------------------------------------------
@@ -460,9 +535,12 @@ def scan_file(path: Path, rel: str, options: ScanOptions) -> FileScan:
             if options.pixels and _PIXEL_GROUP << 16 | 0x0010 in file.body:
                 found, frames = _dicom_pixels(file, hints)
                 findings += found
-        elif kind is FileKind.PHOTO and options.pixels:
-            found, frames = _photo_pixels(data)
-            findings += found
+        elif kind is FileKind.PHOTO:
+            findings += _photo_metadata(data)
+            if options.pixels:
+                photo = read_photo(data)
+                findings += _photo_pixels(photo)
+                frames = len(photo.pages)
         elif kind is FileKind.BROKEN_DICOM:
             error = "empty file" if not data else "not a DICOM file medscrub can read"
     except OSError as exc:

@@ -292,3 +292,17 @@ def test_page_in_a_browser(tmp_path: Path) -> None:
         assert driver.save_screenshot(str(ARTIFACTS / "review.png"))
     finally:
         driver.quit()
+
+
+def test_photos_are_reviewed(samples: Path, tmp_path: Path) -> None:
+    run = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples / "photos", tmp_path / "out")
+    page = write_review(run.audit, run.output, tmp_path / "review.html")  # type: ignore[arg-type]
+    items = {item["name"]: item for item in _data(page.path)["items"]}
+    assert sorted(items) == ["rash.png", "wound.jpg"]
+    for name, item in items.items():
+        shown = _picture(item["uri"])
+        with Image.open(tmp_path / "out" / name) as image:
+            assert (item["frames"], item["columns"], item["rows"]) == (1, *image.size)
+            expected = np.asarray(image.convert("RGB").resize(
+                (shown.shape[1], shown.shape[0]), Image.Resampling.LANCZOS))
+        assert np.abs(shown.astype(float) - expected).mean() < 4

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from medscrub.detectors import available_detectors
 from medscrub.files import atomic_write
 from medscrub.keys import SecretKey
-from medscrub.pipeline import Pipeline
+from medscrub.pipeline import FACE_DETECTORS, Pipeline
 from medscrub.samples import FAKE_PHI_STRINGS, PATIENT_DIR, bad_inputs, load_ground_truth, make_ct
 from medscrub.scan import KINDS, FileScan, ScanOptions, name_findings, scan_file, scan_path
 from tests.conftest import KEY_TEXT
@@ -180,3 +181,38 @@ def test_plain_picture_in_a_plain_folder_is_clean(tmp_path: Path) -> None:
     report = scan_path(tmp_path / "teaching")
     assert not report.found, [f.to_dict() for s in report.files for f in s.findings]
     assert report.complete
+
+
+def test_photo_metadata_channels_by_meaning(headers_only: dict[str, FileScan]) -> None:
+    wound = {f.where: f.count for f in headers_only["photos/wound.jpg"].findings
+             if f.kind == "photo-metadata"}
+    assert wound["EXIF GPS position"] == 4  # reference and value of latitude and longitude
+    assert wound["EXIF camera serial or owner"] == 2
+    assert wound["EXIF dates"] == 4
+    assert wound["EXIF names and descriptions"] == 4  # artist, copyright, description, comment
+    assert {"JPEG marker 0xE1", "JPEG marker 0xFE"} <= set(wound)  # EXIF block, comment
+    rash = {f.where for f in headers_only["photos/rash.png"].findings}
+    assert {"PNG tEXt", "PNG iTXt", "PNG zTXt", "EXIF names and descriptions"} <= rash
+
+
+def test_cleaned_photo_carries_no_metadata(samples: Path, tmp_path: Path) -> None:
+    src = samples / "photos"
+    run = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "out")
+    assert run.counts == {"cleaned": 2}
+    report = scan_path(tmp_path / "out", pixels=False)
+    assert [(s.path, s.kinds) for s in report.files] == [("rash.png", frozenset()),
+                                                         ("wound.jpg", frozenset())]
+
+
+def test_faces_are_found(tmp_path: Path) -> None:
+    skimage_data = pytest.importorskip("skimage.data", reason="scikit-image is not installed")
+    if not set(FACE_DETECTORS) & set(available_detectors()):
+        pytest.skip("no face detector can run here")
+    path = tmp_path / "portrait.png"
+    Image.fromarray(skimage_data.astronaut()).resize((256, 256)).save(path)
+    scan = scan_file(path, "portrait.png", ScanOptions())
+    [face] = [f for f in scan.findings if f.kind == "face"]
+    assert face.detail == FACE_DETECTORS[0]
+    assert face.box is not None
+    y0, x0, y1, x1 = face.box  # the astronaut's face: upper middle of the picture
+    assert 10 <= y0 < y1 <= 110 and 70 <= x0 < x1 <= 160

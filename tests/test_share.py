@@ -13,7 +13,7 @@ from pydicom.datadict import tag_for_keyword
 from medscrub.errors import ProfileError
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
-from medscrub.profile import OPTIONS, Profile, load_recipe
+from medscrub.profile import PIXEL_OPTIONS, Profile, load_recipe
 from medscrub.samples import make_ct
 from tests.conftest import KEY_TEXT
 
@@ -24,19 +24,18 @@ _DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
 
 def test_share_is_the_strictest_preset() -> None:
     share = Profile.preset("share")
-    assert share.options == {"clean_pixel_data", "clean_descriptors",
-                             "clean_structured_content", "clean_graphics"}
+    assert share.options == {"clean_pixel_data", "clean_recognizable_visual_features",
+                             "clean_descriptors", "clean_structured_content", "clean_graphics"}
     assert not [o for o in share.options if o.startswith("retain")]
-    assert share.text_mode == "all-text" and share.rename
+    assert share.text_mode == "all-text" and share.rename and not share.keep_icc
     assert pickle.loads(pickle.dumps(share)) == share  # worker processes get it whole
     for keyword in ("ExpiryDate", "ProcedureCreationDate", "StudyUpdateDateTime"):
         assert share.tag_actions[tag_for_keyword(keyword)] == "X", keyword
-    assert "retain_longitudinal_modified_dates" in OPTIONS  # a real option, not chosen
 
 
 def _header_only(profile: Profile) -> Profile:
-    """The preset without the pixel step (no OCR needed to test the header)."""
-    return replace(profile, options=profile.options - {"clean_pixel_data"})
+    """The preset without the pixel steps (no detector needed to test the header)."""
+    return replace(profile, options=profile.options - PIXEL_OPTIONS)
 
 
 def test_dates_are_removed_not_shifted(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_table_and_exit_status(samples: Path, capsys: pytest.CaptureFixture[str]
     summary = {line.split()[0]: int(line.split()[1]) for line in lines
                if line.split() and line.split()[0] in KINDS and line.split()[1].isdigit()}
     assert summary["header"] == 16 and summary["text"] == 0
-    assert "19 files, 16 with identifiers, 0 not fully scanned" in printed.out
+    assert "19 files, 18 with identifiers, 0 not fully scanned" in printed.out
     assert "pixels not checked (--no-pixels)" in printed.out
     assert not [s for s in FAKE_PHI_STRINGS if s in printed.out + printed.err]
 
