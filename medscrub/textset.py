@@ -93,7 +93,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 
 _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _Float = npt.NDArray[np.float64]
-_Color = tuple[float, ...]
+_Color = tuple[float, ...] | _Float  # per channel, or per pixel (a semi-transparent overlay)
 _Rect = tuple[int, int, int, int]
 
 
@@ -334,7 +334,8 @@ class _Scene:
             Text and PHI flag of each line, top to bottom.
         color : tuple of float or callable
             Colour in stored units per channel, or a function of the
-            background patch under the block returning it (low contrast).
+            background patch under each line returning its colour, per
+            channel or per pixel (low contrast).
         cap : int
             Capital-letter height in pixels; reduced (down to 7) until the
             block fits in half the image width.
@@ -681,8 +682,8 @@ def _build_low_contrast(rng: np.random.Generator, ident: _Identity) -> tuple[_Sc
     sign = float(rng.choice((-1.0, 1.0)))
     delta = sign * float(rng.uniform(12.0, 28.0))
 
-    def faint(patch: _Float) -> _Color:
-        return (float(patch.mean()) + delta,)
+    def faint(patch: _Float) -> _Color:  # a fixed offset from the background under each pixel
+        return patch + delta
 
     extra = [("FLUORO 12.4 min", False), ("DAP 3.1 Gy cm2", False)]
     _annotate_slice(scene, ident, faint, extra, 7, 13)

@@ -88,7 +88,7 @@ _TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
 _INK_PERCENTILE = 99.0  # the flattened crop's ink at this percentile becomes black
 _INK_NOISE = 2.0  # ink within this many noise deviations of the background stays white
-_INK_FLOOR = 3.0  # ink is stretched to black by at least this many times its noise floor
+_INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
 _MAX_VARIANTS = 3  # differing frames read per candidate
@@ -120,7 +120,7 @@ _LABELS = frozenset(
 )
 _GENERIC = re.compile(
     r"(?<![A-Za-z0-9])(?:"
-    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"  # numeric dates
+    r"\d{1,4} ?[./-] ?\d{1,2} ?[./-] ?\d{1,4}"  # numeric dates (OCR may space them)
     r"|\+?\d[\d ()-]{7,}\d"  # telephone numbers
     r")(?![A-Za-z0-9])"
     r"|\d{6,}"  # record numbers, accession numbers, compact dates (also inside words)
@@ -473,9 +473,9 @@ def _found(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Text-line boxes ``(n, 4)`` (y0, x0, y1, x1, unpadded) and their glyph heights.
 
-    Glyph heights are measured on `glyphs` (pieces found by local contrast,
-    one per glyph) where a box holds some, else on the strokes (whose
-    outlines join the glyphs of small text).
+    A glyph height is the smaller of two measures, each of which can only
+    err high: the pieces of `glyphs` (found by local contrast; noise can
+    join them) and the stroke outlines (which join the glyphs of small text).
 """
     lines = cv2.dilate(strokes.view(np.uint8), np.ones(_JOIN, np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
@@ -497,8 +497,9 @@ def _found(
             boxes.append(bands[ok])
     boxes.append(np.stack([y[keep], x[keep], y[keep] + h[keep], x[keep] + w[keep]], axis=1))
     found = _join_lines(np.concatenate(boxes))
-    measured = _glyph_heights(glyphs, found)
-    return found, np.where(measured > 0, measured, _glyph_heights(strokes, found))
+    pieces, outlines = _glyph_heights(glyphs, found), _glyph_heights(strokes, found)
+    both = (pieces > 0) & (outlines > 0)
+    return found, np.where(both, np.minimum(pieces, outlines), np.maximum(pieces, outlines))
 
 
 def _glyph_heights(strokes: npt.NDArray[np.bool_], boxes: npt.NDArray[np.int64]) -> npt.NDArray[
@@ -617,9 +618,10 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     anatomy, gradients or panel edges keeps its contrast everywhere along the
     line. The text's polarity is the side of the crop's border level (its
     background) with more glyph-sized pieces: broad dark or bright shapes
-    beside the text (anatomy, edges) do not decide it. Ink within :data:`_INK_NOISE` noise deviations of the
-    background stays white; the rest is stretched to black glyph by glyph.
-    Pixels in `blank` are set to the background.
+    beside the text (anatomy, edges) do not decide it. Ink within
+    :data:`_INK_NOISE` noise deviations of the background stays white; the
+    rest is stretched to black glyph by glyph (by the strongest smoothed ink
+    near it). Pixels in `blank` are set to the background.
     """
     keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
     if not keep.any():
@@ -639,7 +641,7 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     # Each glyph stretched by the strongest ink near it: text whose contrast varies
     # along the line (over anatomy, across a gradient) comes out evenly dark.
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    top = np.maximum(cv2.dilate(ink, near), _INK_FLOOR * noise + 1.0)
+    top = np.maximum(cv2.dilate(cv2.GaussianBlur(ink, (3, 3), 0), near), _INK_FLOOR * noise + 1.0)
     return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
 
 
