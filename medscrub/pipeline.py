@@ -569,7 +569,10 @@ class Pipeline:
         except (RecursionError, MemoryError) as exc:
             reason = f"input too complex ({exc.__class__.__name__})"
             result, header = step.result(rel, Outcome.FAILED, reason=reason), None
-        except Exception as exc:  # fail closed: one bad file never stops the batch
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # fail closed: one bad file never stops the batch
+            # (BaseException: a Rust codec's panic is a PyO3 PanicException, not an Exception)
             reason = f"unexpected error ({exc.__class__.__name__}); not written"
             _log.warning("%s: unexpected %s in stage %s", rel, exc.__class__.__name__, step.stage)
             result, header = step.result(rel, Outcome.FAILED, reason=reason), None
