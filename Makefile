@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	.venv/bin/medscrub redact sample_images -o $(OUT) --key demo-key-not-secret-0001 --option clean_pixel_data
+	.venv/bin/medscrub redact sample_images -o $(OUT) --key demo-key-not-secret-0001
 
 lint: setup
 	.venv/bin/ruff check medscrub tests tools benchmarks

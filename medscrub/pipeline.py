@@ -76,8 +76,15 @@ from medscrub.limits import DEFAULT_LIMITS, Limits, TimeLimitExceeded, time_limi
 from medscrub.limits import applied as limits_applied
 from medscrub.manifest import Manifest, settings_fingerprint
 from medscrub.model import FileResult, Outcome, Region
-from medscrub.photo import metadata_channels, read_photo, strip_segments, write_photo
-from medscrub.profile import PixelRule, Profile
+from medscrub.photo import (
+    jpeg_rotates,
+    metadata_channels,
+    photo_format,
+    read_photo,
+    strip_segments,
+    write_photo,
+)
+from medscrub.profile import DEFAULT_PRESET, PixelRule, Profile
 from medscrub.redact import as_frames, black_value, redact
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
 from medscrub.workers import Done, Item, stream
@@ -284,7 +291,8 @@ class Pipeline:
     Parameters
     ----------
     profile : Profile, optional
-        Options and overrides; the Basic Profile when omitted.
+        Options and overrides; when omitted, the ``standard`` preset (the Basic
+        Profile plus Clean Pixel Data and Clean Recognizable Visual Features).
     key : SecretKey, optional
         The run's key; a random one (results not linkable) when omitted.
     rename : bool
@@ -305,7 +313,7 @@ class Pipeline:
         phi_terms: Iterable[str] = (),
         limits: Limits | None = None,
     ) -> None:
-        self.profile = profile or Profile()
+        self.profile = profile or Profile.preset(DEFAULT_PRESET)
         self.key = key or SecretKey.random()
         self.rename = rename or self.profile.rename
         self.phi_terms = tuple(t.strip() for t in phi_terms if t.strip())
@@ -478,8 +486,9 @@ class Pipeline:
         self, frames: npt.NDArray[Any], photometric: str, bits_stored: int | None,
         fill: Sequence[float],
     ) -> list[Region]:
-        """Redact the head around every face found, then look again: a face still
-        found (a blur or pixelation too weak for it) stops the file."""
+        """Redact the head around every face found, then check: a filled head holds
+        nothing but the fill value; after a blur or pixelation the detector looks
+        again, and a face still found (a blur too weak for it) stops the file."""
         detector = self._face_detector()
         context = Context(photometric=_viewed(photometric), bits_stored=bits_stored)
         found = detector.detect(_view(frames, photometric), context)
@@ -487,8 +496,14 @@ class Pipeline:
             return []
         _, rows, cols, _ = frames.shape
         heads = [head_area(r, self.profile.face_margin, rows, cols) for r in found]
-        redact(frames, heads, method=self.profile.face_method, fill=fill, out=frames)
-        left = detector.detect(_view(frames, photometric), context)
+        method = self.profile.face_method
+        redact(frames, heads, method=method, fill=fill, out=frames)
+        if method == "fill":
+            value = np.asarray(fill, frames.dtype)
+            left = [h for h in heads
+                    if not (frames[h.frames or slice(None), h.y0:h.y1, h.x0:h.x1] == value).all()]
+        else:
+            left = list(detector.detect(_view(frames, photometric), context))
         if left:
             raise VerificationFailed(f"a face is still found after redaction ({len(left)})")
         return heads
@@ -510,34 +525,35 @@ class Pipeline:
 
     def _redact_photo(self, data: bytes, step: _Step) -> CleanedPhoto:
         profile = self.profile
-        photo = read_photo(data)
         context = Context(hints=PhiHints.from_node({}, extra=self.phi_terms),
                           mode=profile.text_mode) if "clean_pixel_data" in profile.options else None
         faces = "clean_recognizable_visual_features" in profile.options
+        fmt = photo_format(data)
         regions: list[Region] = []
-        if context is not None or faces:
-            step.stage = "pixels"
-            for i, page in enumerate(photo.pages):
-                grey = page.shape[-1] < 3
-                found = self._clean_frames(
-                    as_frames(page), "MONOCHROME2" if grey else "RGB", page.dtype.itemsize * 8,
-                    _page_fill(page), (), context, faces)
-                where = slice(i, i + 1) if len(photo.pages) > 1 else None
-                regions += [replace(r, frames=where) for r in found]
-        step.stage = "write"
-        lossless = photo.format == "JPEG" and not photo.rotated and not regions
-        if lossless:
-            out = strip_segments(data, keep_icc=profile.keep_icc)
+        if fmt == "JPEG" and context is None and not faces and not jpeg_rotates(data):
+            out, reencoded = strip_segments(data, keep_icc=profile.keep_icc), False
         else:
-            out = write_photo(photo, photo.pages, keep_icc=profile.keep_icc)
+            photo = read_photo(data)
+            if context is not None or faces:
+                step.stage = "pixels"
+                for i, page in enumerate(photo.pages):
+                    grey = page.shape[-1] < 3
+                    found = self._clean_frames(
+                        as_frames(page), "MONOCHROME2" if grey else "RGB",
+                        page.dtype.itemsize * 8, _page_fill(page), (), context, faces)
+                    where = slice(i, i + 1) if len(photo.pages) > 1 else None
+                    regions += [replace(r, frames=where) for r in found]
+            step.stage = "write"
+            reencoded = fmt != "JPEG" or photo.rotated or bool(regions)
+            out = (write_photo(photo, photo.pages, keep_icc=profile.keep_icc) if reencoded
+                   else strip_segments(data, keep_icc=profile.keep_icc))
         step.stage = "verify"
         left = metadata_channels(out, allow_icc=profile.keep_icc)
         if left:
             raise VerificationFailed(f"metadata still found after cleaning ({', '.join(left)})")
         removed = tuple(metadata_channels(data, allow_icc=profile.keep_icc))
-        return CleanedPhoto(out, photo.format, removed, tuple(regions),
-                            text_checked=context is not None, faces_checked=faces,
-                            reencoded=not lossless)
+        return CleanedPhoto(out, fmt, removed, tuple(regions), text_checked=context is not None,
+                            faces_checked=faces, reencoded=reencoded)
 
     # -- files ------------------------------------------------------------------
     def _output_name(self, rel: str, kind: FileKind) -> str:

@@ -25,6 +25,7 @@ from medscrub.errors import ProfileError
 
 __all__ = [
     "ACTION_CODES",
+    "DEFAULT_PRESET",
     "METHODS",
     "OPTIONS",
     "PIXEL_OPTIONS",
@@ -59,7 +60,9 @@ _EXCLUSIVE = ("retain_longitudinal_full_dates", "retain_longitudinal_modified_da
 #: Action codes a recipe may give: keep, remove, zero-length, dummy, new UID, clean.
 ACTION_CODES = frozenset({"K", "X", "Z", "D", "U", "C"})
 
-PRESETS: tuple[str, ...] = ("basic", "research", "share")
+PRESETS: tuple[str, ...] = ("standard", "basic", "research", "share")
+#: The preset used when none is named: the Basic Profile plus the pixel options.
+DEFAULT_PRESET = "standard"
 
 _TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-fXx]{4})\s*\)?$")
 _RECIPE_KEYS = frozenset(

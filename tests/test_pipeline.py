@@ -61,7 +61,8 @@ def cleaned(
     samples: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, medscrub.RunSummary]:
     out = tmp_path_factory.mktemp("run") / "clean"
-    summary = Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, out)
+    # the Basic Profile alone: the header step, pixels untouched
+    summary = Pipeline(Profile.preset("basic"), key=SecretKey.from_text(KEY_TEXT)).run(samples, out)
     return out, summary
 
 
@@ -126,9 +127,11 @@ def test_uids_stay_consistent_within_a_study(cleaned: tuple[Path, medscrub.RunSu
 def test_two_runs_with_one_key_are_identical(samples: Path, tmp_path: Path,
                                               cleaned: tuple[Path, medscrub.RunSummary]) -> None:
     first, _ = cleaned
-    Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, tmp_path / "again")
+    basic = Profile.preset("basic")
+    Pipeline(basic, key=SecretKey.from_text(KEY_TEXT)).run(samples, tmp_path / "again")
     assert tree_hashes(tmp_path / "again") == tree_hashes(first)
-    Pipeline(key=SecretKey.from_text("another-key-0123456789")).run(samples, tmp_path / "other")
+    Pipeline(basic, key=SecretKey.from_text("another-key-0123456789")).run(samples,
+                                                                          tmp_path / "other")
     a = pydicom.dcmread(first / PATIENT_DIR / "CT" / "CT000001.dcm")
     b = pydicom.dcmread(tmp_path / "other" / PATIENT_DIR / "CT" / "CT000001.dcm")
     assert a.StudyInstanceUID != b.StudyInstanceUID

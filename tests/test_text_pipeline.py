@@ -15,7 +15,7 @@ from medscrub.detectors.text import TextDetector
 from medscrub.keys import SecretKey
 from medscrub.model import Outcome, Region
 from medscrub.pipeline import FACES_NOT_CHECKED, TEXT_NOT_CHECKED, Pipeline
-from medscrub.profile import Profile
+from medscrub.profile import PIXEL_OPTIONS, Profile
 from medscrub.samples import PATIENT_DIR, load_ground_truth
 from tests.conftest import KEY_TEXT
 
@@ -76,6 +76,35 @@ def test_all_text_mode_removes_every_line(samples: Path, tmp_path: Path, rel: st
         assert black(after, box), box
 
 
+@needs_tesseract
+@pytest.mark.parametrize("rel", CASES)
+def test_the_default_profile_removes_identifying_text(
+    samples: Path, tmp_path: Path, rel: str
+) -> None:
+    pipeline = Pipeline(key=SecretKey.from_text(KEY_TEXT))
+    assert pipeline.profile.name == "standard" and pipeline.profile.options >= PIXEL_OPTIONS
+    result, _ = pipeline.process_file(samples / PATIENT_DIR / rel, rel, tmp_path)
+    assert result.outcome is Outcome.CLEANED, result.reason
+    after = pydicom.dcmread(tmp_path / rel).pixel_array
+    after = after.reshape(-1, *after.shape[-3:])
+    assert all(black(after, box) for box in boxes(samples, rel) if box[4])
+    assert TEXT_NOT_CHECKED not in result.warnings
+
+
+def test_no_pixels_leaves_pixels_alone_and_says_so(samples: Path, tmp_path: Path) -> None:
+    from medscrub.cli.main import main
+
+    src = samples / PATIENT_DIR / "US"
+    assert main(["redact", str(src), "-o", str(tmp_path / "o"), "--key", KEY_TEXT,
+                 "--no-pixels", "-q"]) == 0
+    lines = (tmp_path / "o.audit.jsonl").read_text().splitlines()
+    (record,) = [r for r in map(json.loads, lines) if r["record"] == "file"]
+    assert record["regions"] == [] and TEXT_NOT_CHECKED in record["warnings"]
+    before = pydicom.dcmread(src / "cine.dcm")
+    after = pydicom.dcmread(tmp_path / "o" / "cine.dcm")
+    assert np.array_equal(after.pixel_array, before.pixel_array)
+
+
 def test_a_missing_detector_quarantines(samples: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda _name: None)
@@ -115,9 +144,8 @@ def test_audit_records_text_regions(samples: Path, tmp_path: Path) -> None:
     from medscrub.cli.main import main
 
     src = samples / PATIENT_DIR / "US"
-    assert main(["redact", str(src), "-o", str(tmp_path / "o"), "--key", KEY_TEXT,
-                 "--option", "clean_pixel_data", "-q"]) == 0
+    assert main(["redact", str(src), "-o", str(tmp_path / "o"), "--key", KEY_TEXT, "-q"]) == 0
     lines = (tmp_path / "o.audit.jsonl").read_text().splitlines()
     (record,) = [r for r in map(json.loads, lines) if r["record"] == "file"]
     assert record["regions"] and all(r["kind"] == "text" for r in record["regions"])
-    assert record["warnings"] == [FACES_NOT_CHECKED]
+    assert record["warnings"] == []  # the default profile checks text and faces

@@ -5,20 +5,31 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from medscrub.profile import OPTIONS, PRESETS, Profile, load_recipe
+from medscrub.profile import (
+    DEFAULT_PRESET,
+    OPTIONS,
+    PIXEL_OPTIONS,
+    PRESETS,
+    Profile,
+    load_recipe,
+)
 
 __all__ = ["add_profile_arguments", "profile_from_args"]
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --profile, --recipe and --option."""
-    parser.add_argument("--profile", choices=PRESETS, default="basic",
-                        help="preset to start from (default: basic)")
+    """Add --profile, --recipe, --option, --no-pixels, --text-mode and --lossy."""
+    parser.add_argument("--profile", choices=PRESETS, default=DEFAULT_PRESET,
+                        help=f"preset to start from (default: {DEFAULT_PRESET}: the Basic "
+                        "Profile plus burned-in text and faces)")
     parser.add_argument("--recipe", metavar="FILE",
                         help="TOML or YAML recipe: options and per-tag overrides")
     parser.add_argument("--option", action="append", default=[], choices=OPTIONS,
                         metavar="OPTION", help="add a PS3.15 option (repeatable): "
                         + ", ".join(OPTIONS))
+    parser.add_argument("--no-pixels", action="store_true",
+                        help="leave pixels alone: drop Clean Pixel Data and Clean Recognizable "
+                        "Visual Features (each output then says what was not checked)")
     parser.add_argument("--text-mode", choices=("phi", "all-text"),
                         help="with Clean Pixel Data: redact identifying text only (phi, the "
                         "default) or every text found (all-text)")
@@ -32,6 +43,8 @@ def profile_from_args(args: argparse.Namespace) -> Profile:
     profile = load_recipe(args.recipe) if args.recipe else Profile.preset(args.profile)
     if args.option:
         profile = profile.with_options(args.option)
+    if args.no_pixels:
+        profile = replace(profile, options=profile.options - PIXEL_OPTIONS)
     if args.lossy:
         profile = replace(profile, lossy=args.lossy)
     return replace(profile, text_mode=args.text_mode) if args.text_mode else profile
