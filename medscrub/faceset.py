@@ -160,13 +160,15 @@ def _gray(image: U8) -> U8:
     return np.ascontiguousarray(np.dstack([gray] * 3))
 
 
-def face_set() -> list[FaceSample]:
-    """The evaluation set: every case, deterministic.
+@cache
+def face_set() -> tuple[FaceSample, ...]:
+    """The evaluation set: every case, deterministic (built once per process).
 
     Returns
     -------
-    list of FaceSample
-        About 60 images, 480x640 unless the case needs another size.
+    tuple of FaceSample
+        About 60 images, 480x640 unless the case needs another size; treat
+        the arrays as read-only.
     """
     sources = _sources()
     samples: list[FaceSample] = []
@@ -210,13 +212,14 @@ def face_set() -> list[FaceSample]:
         height = (28, 40, 64, 100)[i % 4]
         angle = (0.0, 12.0, -20.0, 0.0, 28.0)[i % 5]
         make(f"{name}-h{height}-r{angle:+.0f}", [(name, height, angle, centre)])
-    return samples
+    return tuple(samples)
 
 
-def negative_set() -> list[FaceSample]:
+@cache
+def negative_set() -> tuple[FaceSample, ...]:
     """Face-free images (textures, scenes, a wound close-up) for counting false positives."""
     samples = [FaceSample(f"background-{seed}", _background(480, 640, seed), ())
                for seed in range(1, 9)]
     for name in ("coffee.png", "chelsea.png", "rocket.jpg", "retina.jpg", "ihc.png"):
         samples.append(FaceSample(name.split(".")[0], _png(name), ()))
-    return samples
+    return tuple(samples)

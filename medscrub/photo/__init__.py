@@ -12,13 +12,21 @@
 burned-in text through the detectors and the redaction kernel).
 """
 
-from medscrub.photo.formats import FORMATS, Photo, photo_format, read_photo, write_photo
+from medscrub.photo.formats import (
+    FORMATS,
+    Photo,
+    jpeg_rotates,
+    photo_format,
+    read_photo,
+    write_photo,
+)
 from medscrub.photo.jpeg import strip_segments
 from medscrub.photo.metadata import metadata_channels
 
 __all__ = [
     "FORMATS",
     "Photo",
+    "jpeg_rotates",
     "metadata_channels",
     "photo_format",
     "read_photo",

@@ -29,7 +29,15 @@ from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin
 from medscrub._optional import import_optional
 from medscrub.errors import EncodeError, UnsupportedInputError
 
-__all__ = ["FORMATS", "Photo", "photo_format", "read_photo", "register_heif", "write_photo"]
+__all__ = [
+    "FORMATS",
+    "Photo",
+    "jpeg_rotates",
+    "photo_format",
+    "read_photo",
+    "register_heif",
+    "write_photo",
+]
 
 #: Formats medscrub reads and writes (Pillow's names).
 FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "GIF", "BMP", "HEIF")
@@ -108,6 +116,25 @@ def photo_format(data: bytes) -> str:
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
         return "HEIF"
     raise UnsupportedInputError("not a photo format medscrub reads")
+
+
+def jpeg_rotates(data: bytes) -> bool:
+    """True if a JPEG's EXIF orientation asks viewers to turn or mirror it (no decoding).
+
+    Raises
+    ------
+    UnsupportedInputError
+        If `data` is not a JPEG Pillow can open.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            orientation = Image.open(io.BytesIO(data), formats=["JPEG"]).getexif().get(
+                _ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        why = exc.__class__.__name__
+        raise UnsupportedInputError(f"JPEG file cannot be read ({why})") from None
+    return orientation not in (None, 1)
 
 
 def _page_array(page: Image.Image) -> tuple[npt.NDArray[Any], str]:
