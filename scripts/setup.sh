@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # tesseract for burned-in text; fonts for the generated burned-in text samples; Chromium
-# and its driver for the test that opens the review page in a real (headless) browser.
-SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf chromium chromium-driver"
+# and its driver for the test that opens the review page in a real (headless) browser;
+# exiftool for the metadata dumps of the photo tests and benchmark.
+SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf chromium chromium-driver libimage-exiftool-perl"
 installed=$(dpkg-query -W -f='${Status} ${Package}\n' $SYSTEM_PACKAGES 2>/dev/null \
   | grep -c "install ok installed" || true)
 if [ "$installed" -lt "$(echo $SYSTEM_PACKAGES | wc -w)" ]; then
