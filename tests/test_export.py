@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -22,6 +23,7 @@ from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline, RunSummary
 from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
+from medscrub.review import write_review
 from medscrub.samples import (
     FAKE_PHI_STRINGS,
     PATIENT_DIR,
@@ -235,3 +237,16 @@ def test_photos_become_plain_pictures(samples: Path, tmp_path: Path) -> None:
         with Image.open(io.BytesIO(source)) as image:
             expected = np.asarray(image.convert("RGB"))
         assert np.array_equal(_pixels(tmp_path / "out" / name), expected)
+
+
+def test_exported_frames_are_reviewed(tmp_path: Path) -> None:
+    us, _boxes = make_us_cine_with_boxes(0)
+    src = _one(tmp_path / "in", "cine.dcm", us)
+    run = _export(src, tmp_path / "out", BANNER_RULE, all_frames=True)
+    page = write_review(run.audit, run.output, tmp_path / "review.html")  # type: ignore[arg-type]
+    assert (page.cards, page.not_shown) == (1, 0)
+    text = page.path.read_text(encoding="utf-8")
+    data = text[text.index('type="application/json">') + 24:]
+    [item] = json.loads(data[:data.index("</script>")])["items"]
+    assert (item["name"], item["frames"], item["frame"]) == ("cine/", 8, 3)
+    assert [r["box"] for r in item["regions"]] == [list(US_BANNER)]
