@@ -220,7 +220,10 @@ def read_photo(data: bytes) -> Photo:
 
 def _image(page: npt.NDArray[Any], mode: str) -> Image.Image:
     arr = page[..., 0] if page.shape[-1] == 1 else page
-    return Image.fromarray(np.ascontiguousarray(arr), mode if mode != "I;16" else "I;16")
+    image = Image.fromarray(np.ascontiguousarray(arr))  # L, RGB, RGBA or I;16 by shape and dtype
+    if image.mode != mode:
+        raise EncodeError(f"cannot write a {image.mode} page as {mode}")
+    return image
 
 
 def write_photo(photo: Photo, pages: Sequence[npt.NDArray[Any]], *, keep_icc: bool = True) -> bytes:

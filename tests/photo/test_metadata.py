@@ -196,3 +196,20 @@ def test_damaged_photo_fails_alone_and_is_not_written(
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["b_good.img"]
     [bad] = [r for r in summary.results if r.outcome is Outcome.FAILED]
     assert bad.reason and not [s for s in PHOTO_PHI_STRINGS if s in bad.reason]
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "I;16", "P", "CMYK"])
+def test_pixel_modes_round_trip(mode: str, scene: npt.NDArray[np.uint8]) -> None:
+    image = Image.fromarray(scene).convert(mode if mode != "I;16" else "L")
+    if mode == "I;16":  # 16-bit grayscale
+        image = Image.fromarray(np.asarray(image, np.uint16) * 257)
+    fmt = "JPEG" if mode == "CMYK" else "PNG" if mode != "P" else "GIF"
+    buf = io.BytesIO()
+    image.save(buf, fmt, **({"comment": b"FAKE QUIXOTE"} if fmt != "PNG" else {}))
+    out = clean(buf.getvalue()).data
+    assert metadata_channels(out) == [] and b"QUIXOTE" not in out
+    back = Image.open(io.BytesIO(out))
+    expected = {"L": "L", "RGBA": "RGBA", "I;16": "I;16", "P": "P", "CMYK": "CMYK"}[mode]
+    assert back.mode == expected and back.size == image.size
+    if mode in ("L", "RGBA", "I;16"):  # lossless formats keep every value
+        assert np.array_equal(np.asarray(back), np.asarray(image))
