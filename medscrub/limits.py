@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -174,14 +175,13 @@ class _Watchdog:
         return ident
 
     def disarm(self, ident: int) -> None:
-        while True:  # an interruption sent just before disarming is cleared, not leaked
-            try:
-                with self._lock:
-                    self._deadlines.pop(ident, None)
-                    _interrupt(ident, None)
-                return
-            except TimeLimitExceeded:
-                continue
+        # An interruption sent before this takes the lock is raised at the Python call
+        # below, so it leaves from here, never later; none is sent once the deadline is
+        # gone. (It is never cancelled: PyThreadState_SetAsyncExc(id, NULL) leaves CPython
+        # 3.11 checking for it at every call from then on.)
+        with self._lock:
+            self._deadlines.pop(ident, None)
+            _deliver()
 
     def _watch(self) -> None:
         while True:
@@ -196,14 +196,24 @@ class _Watchdog:
             self._wake.wait(None if wait is None else max(wait, 0.01))
 
 
-def _interrupt(ident: int, exc: type[BaseException] | None) -> None:
-    """Raise `exc` in thread `ident` at its next instruction (None: cancel)."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(ident), ctypes.py_object(exc) if exc is not None else None
-    )
+def _deliver() -> None:
+    """Nothing: entering a Python function is where a pending interruption is raised."""
+
+
+def _interrupt(ident: int, exc: type[BaseException]) -> None:
+    """Raise `exc` in thread `ident` at its next call or loop step."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc))
 
 
 _WATCHDOG = _Watchdog()
+
+
+def _fresh_watchdog() -> None:
+    global _WATCHDOG
+    _WATCHDOG = _Watchdog()  # a forked child has no watchdog thread and maybe a held lock
+
+
+os.register_at_fork(after_in_child=_fresh_watchdog)
 
 
 @contextmanager

@@ -42,10 +42,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Done", "Item", "Job", "clean_item", "stream"]
 
-#: Files per batch sent to a worker of medscrub's own pool, and to other executors
-#: (a remote task costs more to schedule than a local one).
-LOCAL_BATCH = 16
-REMOTE_BATCH = 32
+#: Batches are sized to take about this long (seconds), from the time files took so far:
+#: long enough that sending a batch costs little, short enough to share the last
+#: files of a run among the workers. A remote task costs more to send than a local one.
+LOCAL_BATCH_SECONDS = 0.05
+REMOTE_BATCH_SECONDS = 0.2
+MAX_BATCH = 64
 #: Batches in flight per worker: enough to keep every worker busy, few enough to stream.
 IN_FLIGHT_PER_WORKER = 4
 LOST = ("its worker process ended while cleaning it (a crash, or over the hard time "
@@ -165,11 +167,31 @@ def _lost(item: Item, out: Path) -> Done:
                 None, False)
 
 
-def _batches(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+class _Pacer:
+    """Batch sizes from the mean time per file so far (one file until a result is in)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.files = 0
+        self.spent = 0.0
+
+    def add(self, done: list[Done]) -> list[Done]:
+        self.files += len(done)
+        self.spent += sum(d.result.seconds for d in done)
+        return done
+
+    def size(self) -> int:
+        if not self.files:
+            return 1
+        per_file = max(self.spent / self.files, 1e-6)
+        return max(1, min(MAX_BATCH, round(self.seconds / per_file)))
+
+
+def _batches(items: Iterator[Item], pacer: _Pacer) -> Iterator[list[Item]]:
     batch: list[Item] = []
     for item in items:
         batch.append(item)
-        if len(batch) == size:
+        if len(batch) >= pacer.size():
             yield batch
             batch = []
     if batch:
@@ -185,7 +207,7 @@ class _Pool:
         self.own = executor is None
         self.executor = self._new() if executor is None else executor
         self.slots = jobs if executor is None else slots
-        self.batch = LOCAL_BATCH if self.own else REMOTE_BATCH
+        self.pacer = _Pacer(LOCAL_BATCH_SECONDS if self.own else REMOTE_BATCH_SECONDS)
 
     def _new(self) -> Executor:
         return ProcessPoolExecutor(self._jobs, initializer=_start_worker,
@@ -207,7 +229,7 @@ class _Pool:
     def collect(self, job: Job, batch: list[Item], executor: Executor,
                 future: Future[list[Done]], out: Path) -> list[Done]:
         try:
-            return future.result()
+            return self.pacer.add(future.result())
         except Exception:  # the worker died or was lost (cleaning itself never raises)
             self.failed(executor)
             return [self.alone(job, item, out) for item in batch]
@@ -234,7 +256,7 @@ def stream(pipeline: Pipeline, items: Iterator[Item], out: Path, *, jobs: int,
     pool = _Pool(jobs, executor, slots)
     pending: deque[tuple[list[Item], Executor, Future[list[Done]]]] = deque()
     try:
-        for batch in _batches(items, pool.batch):
+        for batch in _batches(items, pool.pacer):
             try:
                 pending.append((batch, pool.executor, pool.submit(job, batch, out)))
             except RuntimeError:  # the pool broke since the last batch

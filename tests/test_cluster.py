@@ -76,8 +76,9 @@ def test_any_executor_and_the_scheduler_option(client: Any, archive: Path, tmp_p
     with pytest.raises(TypeError, match="not an executor"):
         executor_for("tcp://nowhere")
     code = main(["redact", str(archive / "P000"), "-o", str(tmp_path / "cli"), "--key", KEY_TEXT,
-                 "--scheduler", client.scheduler.address, "-q"])
+                 "--profile", "basic", "--scheduler", client.scheduler.address, "-q"])
     assert code == 0
-    Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(archive / "P000", tmp_path / "local")
+    Pipeline(Profile(), key=SecretKey.from_text(KEY_TEXT)).run(archive / "P000",
+                                                                tmp_path / "local")
     assert len(records(tmp_path / "cli.audit.jsonl")) == 16
     assert tree(tmp_path / "cli") == tree(tmp_path / "local")

@@ -55,7 +55,8 @@ def write_archive(root: Path, patients: int = 3, per_patient: int = 4, *,
 
 
 def run(root: Path, out: Path, **kwargs: object) -> pipeline_module.RunSummary:
-    profile = kwargs.pop("profile", None)
+    """Pipeline.run with the test key and (unless given) the header-only Basic Profile."""
+    profile = kwargs.pop("profile", Profile())
     limits = kwargs.pop("limits", None)
     pipeline = Pipeline(profile, key=SecretKey.from_text(KEY_TEXT), limits=limits)  # type: ignore[arg-type]
     return pipeline.run(root, out, **kwargs)  # type: ignore[arg-type]
@@ -205,12 +206,12 @@ def test_the_walk_streams_with_a_bounded_window(tmp_path: Path) -> None:
             n = next(taken)
             yield path, f"copy{n}.dcm", None
 
-    pipeline = Pipeline(key=SecretKey.from_text(KEY_TEXT))
+    pipeline = Pipeline(Profile(), key=SecretKey.from_text(KEY_TEXT))
     first = list(itertools.islice(
         workers.stream(pipeline, endless(), tmp_path / "out", jobs=2), 40))
     assert [d.result.input for d in first] == [f"copy{n}.dcm" for n in range(40)]
-    in_flight = workers.IN_FLIGHT_PER_WORKER * 2 * workers.LOCAL_BATCH
-    assert next(taken) <= 40 + in_flight + workers.LOCAL_BATCH
+    in_flight = workers.IN_FLIGHT_PER_WORKER * 2 * workers.MAX_BATCH
+    assert next(taken) <= 40 + in_flight + workers.MAX_BATCH
 
 
 def test_keep_results_false_keeps_counts_and_failures_only(tmp_path: Path) -> None:
@@ -226,7 +227,7 @@ def test_quarantine_report_and_exit_status(tmp_path: Path, capsys: pytest.Captur
                                            ) -> None:
     write_archive(tmp_path / "in")
     code = main(["redact", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--key", KEY_TEXT,
-                 "-j", "2"])
+                 "--profile", "basic", "-j", "2"])
     assert code == 1
     printed = capsys.readouterr()
     report = tmp_path / "out.quarantine.tsv"
@@ -243,7 +244,7 @@ def test_quarantine_report_and_exit_status(tmp_path: Path, capsys: pytest.Captur
     for bad in (tmp_path / "in" / "zz_bad").iterdir():  # fixed inputs: the report goes away
         bad.unlink()
     assert main(["redact", str(tmp_path / "in"), "-o", str(tmp_path / "out2"),
-                 "--key", KEY_TEXT]) == 0
+                 "--key", KEY_TEXT, "--profile", "basic"]) == 0
     assert not (tmp_path / "out2.quarantine.tsv").exists()
 
 
