@@ -130,7 +130,7 @@ class Manifest:
 
     def previous(self, rel: str) -> FileResult | None:
         """The latest recorded result for input `rel`, or None."""
-        if self._log is None:
+        if self._log is None or not len(self._hashes):
             return None
         key = np.uint64(_path_hash(rel))
         first = int(np.searchsorted(self._hashes, key, side="left"))

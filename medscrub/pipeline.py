@@ -738,7 +738,7 @@ class Pipeline:
                 for rel in (path.relative_to(root).as_posix(),)
             )
             for done in stream(self, iter(items), out, jobs=jobs, executor=executor,
-                               slots=slots):
+                               slots=slots, headers=reid is not None):
                 if not done.resumed:
                     if reid is not None and done.header is not None:
                         reid.add(done.header)

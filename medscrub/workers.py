@@ -71,7 +71,8 @@ class Job:
     """What a worker needs to clean files as the calling pipeline does (sent per batch).
 
     ``settings`` is the run's settings fingerprint: workers build one pipeline per
-    fingerprint and keep it.
+    fingerprint and keep it. Header results (which hold the original patient's name
+    and ID) come back only when ``headers`` asks for them (a re-identification map).
     """
 
     profile: Profile
@@ -80,6 +81,7 @@ class Job:
     phi_terms: tuple[str, ...]
     limits: Limits
     settings: str
+    headers: bool = False
 
     def pipeline(self) -> Pipeline:
         found = _PIPELINES.get(self.settings)
@@ -146,7 +148,8 @@ def clean_item(pipeline: Pipeline, item: Item, out: Path) -> Done:
 def _work(job: Job, batch: list[Item], out: Path) -> list[Done]:
     """Clean one batch (runs in a worker)."""
     pipeline = job.pipeline()
-    return [clean_item(pipeline, item, out) for item in batch]
+    done = [clean_item(pipeline, item, out) for item in batch]
+    return done if job.headers else [d._replace(header=None) for d in done]
 
 
 def _start_worker(parent: int) -> None:
@@ -244,15 +247,17 @@ class _Pool:
 
 
 def stream(pipeline: Pipeline, items: Iterator[Item], out: Path, *, jobs: int,
-           executor: Executor | None = None, slots: int = 1) -> Iterator[Done]:
+           executor: Executor | None = None, slots: int = 1,
+           headers: bool = False) -> Iterator[Done]:
     """Clean every item, here (``jobs=0``, no executor), on `jobs` worker processes, or
-    on `executor` (`slots` workers); yield the results in the order of `items`."""
+    on `executor` (`slots` workers); yield the results in the order of `items` (with
+    header results if `headers`)."""
     if executor is None and jobs <= 0:
         for item in items:
             yield clean_item(pipeline, item, out)
         return
     job = Job(pipeline.profile, pipeline.key, pipeline.rename, pipeline.phi_terms,
-              pipeline.limits, pipeline.settings)
+              pipeline.limits, pipeline.settings, headers)
     pool = _Pool(jobs, executor, slots)
     pending: deque[tuple[list[Item], Executor, Future[list[Done]]]] = deque()
     try:

@@ -126,7 +126,7 @@ def test_one_run_at_a_time_writes_a_log(archive: Path, tmp_path: Path) -> None:
 def test_the_reid_map_lists_each_pseudonym_once_across_runs(archive: Path,
                                                             tmp_path: Path) -> None:
     reid = tmp_path / "reid.jsonl"
-    pipeline().run(archive / "P000", tmp_path / "out", reid_map=reid)
+    pipeline().run(archive / "P000", tmp_path / "out", reid_map=reid, jobs=2)
     pipeline().run(archive / "P000", tmp_path / "out", reid_map=reid, resume=False)
     pairs = [json.loads(line) for line in reid.read_text().splitlines()]
     assert len(pairs) == 1 and pairs[0]["patient_id"]
