@@ -88,6 +88,8 @@ _TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
 _INK_PERCENTILE = 99.0  # the flattened crop's ink at this percentile becomes black
 _INK_NOISE = 2.0  # ink within this many noise deviations of the background stays white
+_GRAINY = 2.0  # crops whose noise deviation (8-bit levels) is this or more are softened
+_SOFTEN = 0.8  # Gaussian blur (sigma, pixels) that softens grainy crops before upscaling
 _INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
@@ -642,7 +644,10 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     # along the line (over anatomy, across a gradient) comes out evenly dark.
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     top = np.maximum(cv2.dilate(cv2.GaussianBlur(ink, (3, 3), 0), near), _INK_FLOOR * noise + 1.0)
-    return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
+    out = np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
+    if noise >= _INK_NOISE * _GRAINY:  # grainy glyphs read better softened a little
+        out = np.asarray(cv2.GaussianBlur(out, (3, 3), _SOFTEN), dtype=np.uint8)
+    return out
 
 
 def _glyphs(ink: npt.NDArray[np.float32], glyph: float, noise: float) -> int:
@@ -804,7 +809,7 @@ class _Matcher:
 
     def is_phi(self, run: list[_Word]) -> bool:
         raw = " ".join(w.text for w in run)
-        if any(_fold(token) in _LABELS for token in re.split(r"[^0-9A-Za-z|]+", raw)):
+        if any(_is_label(_fold(token)) for token in re.split(r"[^0-9A-Za-z|]+", raw)):
             return True
         text = _digits(raw)
         if _GENERIC.search(text) or _GENERIC.search(_SPLIT_DIGITS.sub("", text)):
@@ -813,6 +818,11 @@ class _Matcher:
             return True
         folded = _fold(text)
         return any(_contains(folded, token, _allowed_errors(token)) for token in self._tokens)
+
+
+def _is_label(token: str) -> bool:
+    """Whether a folded token is an identifier label ("NAMES" too: a colon read as S)."""
+    return token in _LABELS or (len(token) >= 5 and token[:-1] in _LABELS)
 
 
 def _allowed_errors(token: str) -> int:
