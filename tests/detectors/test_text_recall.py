@@ -22,8 +22,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 MIN_COVER = 0.9  # a PHI box counts as found when this much of it is redacted
-MIN_RECALL = 0.74  # measured 0.79 on these 9 cases (0.82 on 27), minus a margin
-MAX_KEPT_TEXT_REDACTED = 0.06  # measured 0.03 here (0.01 on 27)
+MIN_RECALL = 0.88  # measured 0.92 on these 9 cases in one look, minus a margin
+MAX_KEPT_TEXT_REDACTED = 0.06  # measured 0.03 here
+#: Kinds whose every PHI line one look finds (low-contrast and side text: not yet always).
+COMPLETE_KINDS = ("us_cine", "ct", "mr", "cr_inverted", "render_3d", "screenshot", "coloured")
 
 
 def _coverage(case: TextCase, detector: TextDetector) -> tuple[list[float], list[float]]:
@@ -55,6 +57,8 @@ def test_phi_recall_on_text_set() -> None:
     kept: list[float] = []
     for case in cases:
         p, k = _coverage(case, detector)
+        if case.kind in COMPLETE_KINDS:
+            assert min(p) >= MIN_COVER, f"{case.kind}: a PHI line is not covered"
         phi += p
         kept += k
     recall = float(np.mean(np.array(phi) >= MIN_COVER))
