@@ -100,12 +100,28 @@ def thumbnail(data: bytes, path: Path, frame: int | None = None) -> Thumbnail:
                      rendered.indices[0], rendered.total)
 
 
-def _on_frame(region: dict[str, Any], frame: int) -> bool:
+def _on_frame(region: dict[str, Any], frame: int | None) -> bool:
+    """Whether a region of the audit log covers `frame` (None: no frame is shown)."""
     frames = region.get("frames")
-    if not frames:
-        return True
+    if frame is None or not frames:
+        return frame is not None
     start, stop = frames
     return (start or 0) <= frame < (stop if stop is not None else frame + 1)
+
+
+def _output_thumbnail(path: Path) -> Thumbnail:
+    """The thumbnail of an output file, or of the middle picture of an every-frame export."""
+    pictures = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+    if not pictures:
+        return thumbnail(path.read_bytes(), path)
+    middle = middle_frame(len(pictures))
+    shown = thumbnail(pictures[middle].read_bytes(), pictures[middle])
+    return replace(shown, frame=middle, frames=len(pictures))
+
+
+def _why(exc: Exception) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+    return reason or exc.__class__.__name__
 
 
 def _card(record: dict[str, Any], output: Path, originals: Path | None) -> dict[str, Any]:
@@ -118,28 +134,23 @@ def _card(record: dict[str, Any], output: Path, originals: Path | None) -> dict[
         "warnings": list(record.get("warnings") or []),
         "error": "",
     }
+    frame = None
     try:
-        path = output / name
-        pictures = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
-        if pictures:  # an export of every frame: one picture per frame
-            path = pictures[middle_frame(len(pictures))]
-        after = thumbnail(path.read_bytes(), path)
-        if pictures:
-            after = replace(after, frame=middle_frame(len(pictures)), frames=len(pictures))
+        after = _output_thumbnail(output / name)
+        frame = after.frame
         card.update(uri=after.uri, rows=after.rows, columns=after.columns,
                     frame=after.frame, frames=after.frames)
-        if originals is not None:
-            source = originals / str(record["input"])
-            card["before"] = thumbnail(source.read_bytes(), source, after.frame).uri
     except (OSError, MedscrubError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        card["error"] = f"cannot be shown ({reason or exc.__class__.__name__}): open it by hand"
-        return {**card, "regions": [{"box": r.get("box"), "kind": r.get("kind", ""),
-                                     "detector": r.get("detector", ""), "shown": False}
-                                    for r in record.get("regions") or []]}
+        card["error"] = f"cannot be shown ({_why(exc)}): open it by hand"
+    if originals is not None and frame is not None:
+        source = originals / str(record["input"])
+        try:
+            card["before"] = thumbnail(source.read_bytes(), source, frame).uri
+        except (OSError, MedscrubError) as exc:
+            card["warnings"].append(f"original not shown ({_why(exc)})")
     card["regions"] = [
         {"box": r.get("box"), "kind": r.get("kind", ""), "detector": r.get("detector", ""),
-         "shown": _on_frame(r, after.frame)}
+         "shown": _on_frame(r, frame)}
         for r in record.get("regions") or []
     ]
     return card

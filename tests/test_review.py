@@ -306,3 +306,16 @@ def test_photos_are_reviewed(samples: Path, tmp_path: Path) -> None:
             expected = np.asarray(image.convert("RGB").resize(
                 (shown.shape[1], shown.shape[0]), Image.Resampling.LANCZOS))
         assert np.abs(shown.astype(float) - expected).mean() < 4
+
+
+def test_a_missing_original_leaves_the_card(run: RunSummary, tmp_path: Path) -> None:
+    originals = tmp_path / "in"
+    shutil.copytree(run.output.parent / "in", originals)
+    (originals / "ct.dcm").unlink()
+    page = write_review(run.audit, run.output, tmp_path / "phi.html",  # type: ignore[arg-type]
+                        originals=originals)
+    items = {item["name"]: item for item in _data(page.path)["items"]}
+    ct = items[_by_input(run)["ct.dcm"]]
+    assert "before" not in ct and not ct["error"] and ct["uri"]
+    assert any(w.startswith("original not shown") for w in ct["warnings"])
+    assert "before" in items[_by_input(run)["sc.dcm"]]
