@@ -47,9 +47,10 @@ from medscrub.dicom.io import (
 )
 from medscrub.dicom.pixels import decode_frames
 from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
-from medscrub.errors import MedscrubError
+from medscrub.errors import MedscrubError, UnsupportedInputError
 from medscrub.files import FileKind, classify, walk
 from medscrub.hints import PhiHints
+from medscrub.limits import DEFAULT_LIMITS, TimeLimitExceeded, time_limit
 from medscrub.model import Region
 from medscrub.photo import Photo, metadata_channels, read_photo
 from medscrub.pipeline import FACE_DETECTORS
@@ -61,6 +62,7 @@ from medscrub.render import as_rgb
 __all__ = [
     "HARMLESS_KINDS",
     "KINDS",
+    "TEXT_DETECTOR",
     "FileScan",
     "Finding",
     "ScanOptions",
@@ -90,7 +92,10 @@ KINDS: dict[str, str] = {
 #: Kinds that are found but do not identify anyone (they do not make a file "found").
 HARMLESS_KINDS = frozenset({"text-other"})
 
+#: The burned-in text detector the pipeline uses.
+TEXT_DETECTOR = "tesseract"
 _PIXEL_GROUP = 0x7FE0
+_PIXEL_DATA = 0x7FE00010
 _ICON_SEQUENCE = 0x00880200
 _DATE_VRS = frozenset({"DA", "DT"})
 _DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
@@ -103,8 +108,6 @@ _DATE_LIKE = re.compile(
 )
 _DIGIT_RUN = re.compile(r"\d+")
 _MIN_ID_DIGITS = 6  # significant digits (leading zeros of counters do not count)
-#: The burned-in text detector the pipeline uses.
-TEXT_DETECTOR = "tesseract"
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z'-]+\s*[\^,]\s*[A-Za-z][A-Za-z'-]+")
 #: Values that say nothing about anyone: the placeholders de-identifiers write.
 _PLACEHOLDER = re.compile(
@@ -514,45 +517,65 @@ class ScanOptions:
     salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
 
+@dataclass(slots=True)
+class _Progress:
+    """What is known of one file so far (kept when a later step fails)."""
+
+    kind: FileKind = FileKind.OTHER
+    frames: int = 0
+    known: _Known = field(default_factory=_Known)
+    findings: list[Finding] = field(default_factory=list)
+
+
 def scan_file(path: Path, rel: str, options: ScanOptions) -> FileScan:
-    """Scan one file; never raises for a bad input (the reason goes in ``error``)."""
-    findings: list[Finding] = []
+    """Scan one file; never raises for a bad input (the reason goes in ``error``).
+
+    The pipeline's default limits hold (size, nesting, decoded pixels, seconds).
+    """
+    progress = _Progress()
     error = ""
-    frames = 0
-    known = _Known()
-    kind = FileKind.OTHER
     try:
-        data = path.read_bytes()
-        kind = classify(path, data[:132])
-        if kind is FileKind.DICOM:
-            file = read_dicom(data)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
-                hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
-            known = _Known.of(file.body, hints)
-            findings += header_findings(file.body)
-            if options.pixels and _PIXEL_GROUP << 16 | 0x0010 in file.body:
-                found, frames = _dicom_pixels(file, hints)
-                findings += found
-        elif kind is FileKind.PHOTO:
-            findings += _photo_metadata(data)
-            if options.pixels:
-                photo = read_photo(data)
-                findings += _photo_pixels(photo)
-                frames = len(photo.pages)
-        elif kind is FileKind.BROKEN_DICOM:
-            error = "empty file" if not data else "not a DICOM file medscrub can read"
+        with time_limit(DEFAULT_LIMITS.seconds):
+            _scan_content(path, options, progress)
+    except TimeLimitExceeded:
+        error = f"took over {DEFAULT_LIMITS.seconds:g} s (limit seconds)"
     except OSError as exc:
         error = f"cannot read ({exc.strerror or 'I/O error'})"
     except MedscrubError as exc:
         error = str(exc)
     except Exception as exc:  # one bad file never stops the scan
         error = f"unexpected error ({exc.__class__.__name__})"
-    named = name_findings(rel, known)
-    findings += [f for _i, f in named]
+    named = name_findings(rel, progress.known)
+    findings = progress.findings + [f for _i, f in named]
     shown = masked_path(rel, [i for i, _f in named], options.salt)
-    return FileScan(shown, kind.value, _merged(findings), error, frames)
+    return FileScan(shown, progress.kind.value, _merged(findings), error, progress.frames)
+
+
+def _scan_content(path: Path, options: ScanOptions, progress: _Progress) -> None:
+    """Record the findings of a file's content in `progress`, step by step."""
+    DEFAULT_LIMITS.check_file(path.stat().st_size)
+    data = path.read_bytes()
+    progress.kind = kind = classify(path, data[:132])
+    if kind is FileKind.DICOM:
+        file = read_dicom(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
+            hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
+        progress.known = _Known.of(file.body, hints)
+        progress.findings += header_findings(file.body)
+        if options.pixels and _PIXEL_DATA in file.body:
+            found, progress.frames = _dicom_pixels(file, hints)
+            progress.findings += found
+    elif kind is FileKind.PHOTO:
+        progress.findings += _photo_metadata(data)
+        if options.pixels:
+            photo = read_photo(data)
+            progress.frames = len(photo.pages)
+            progress.findings += _photo_pixels(photo)
+    elif kind is FileKind.BROKEN_DICOM:
+        raise UnsupportedInputError("empty file" if not data else
+                                    "not a DICOM file medscrub can read")
 
 
 def _merged(findings: list[Finding]) -> tuple[Finding, ...]:

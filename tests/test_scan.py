@@ -138,7 +138,9 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path: Path) -> None:
     report = scan_path(tmp_path / "in", pixels=False)
     by_name = {s.path: s for s in report.files}
     assert by_name["empty.dcm"].error == "empty file"
-    assert by_name["truncated.dcm"].error
+    truncated = by_name["truncated.dcm"]
+    assert truncated.kind == "dicom" and "truncated" in truncated.error
+    assert by_name["notdicom.dcm"].kind == "broken-dicom" and by_name["notdicom.dcm"].error
     assert by_name["README.txt"].kind == "other" and not by_name["README.txt"].error
     assert not report.complete
 
