@@ -35,6 +35,7 @@ from pydicom.uid import (
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
 from medscrub.pipeline import Pipeline
+from medscrub.profile import Profile
 from medscrub.samples import FAKE_PHI_STRINGS, fill_phi_header
 
 KEY_TEXT = "vendor-test-key-0123456789"
@@ -137,7 +138,8 @@ OBJECTS = [e for e in ENTRIES if e.readable and not e.dicomdir]
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    return Pipeline(key=SecretKey.from_text(KEY_TEXT))
+    # the header step and the pixel path's codecs: the Basic Profile, pixels untouched
+    return Pipeline(Profile.preset("basic"), key=SecretKey.from_text(KEY_TEXT))
 
 
 def _run(pipeline: Pipeline, src: Path, rel: str, out: Path) -> FileResult:

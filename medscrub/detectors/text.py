@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -93,6 +94,7 @@ _SOFTEN = 0.8  # Gaussian blur (sigma, pixels) that softens grainy crops before 
 _INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
+_REMEMBERED = 1024  # crops whose words a detector keeps (a series' banners are read once)
 _MAX_VARIANTS = 3  # differing frames read per candidate
 _VARIANT_TOLERANCE = 8.0  # mean absolute difference (8-bit levels) that makes a variant
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
@@ -148,7 +150,7 @@ class TextDetector:
     name: ClassVar[str] = "tesseract"
 
     def __init__(self) -> None:
-        self._memo: dict[bytes, list[_Word]] = {}
+        self._memo: OrderedDict[bytes, list[_Word]] = OrderedDict()
 
     def is_available(self) -> bool:
         """Return True if Tesseract and a way to call it are installed."""
@@ -209,22 +211,25 @@ class TextDetector:
     def _read_remembered(
         self, crops: list[tuple[int, _Crop, float, float]]
     ) -> dict[int, list[list[_Word]]]:
-        """Words by candidate, a list per crop; crops the previous call read are not read again.
+        """Words by candidate, a list per crop; crops read lately are not read again.
 
-        Verifying a redaction looks at the same image again: only the crops
-        the redaction changed are new. The words of one image are kept until
-        the next call, in memory only.
+        Verifying a redaction looks at the same image again, and the slices of a
+        series carry the same banner over the same black corner: a crop read
+        before (same pixels, same scale) gives the same words. The words of the
+        last :data:`_REMEMBERED` crops are kept, in memory only.
         """
         keys = [_crop_key(crop, scale) for _, crop, scale, _ in crops]
         unread = {key: item for key, item in zip(keys, crops, strict=True)
                   if key not in self._memo}
         found = _read([(n, *item[1:]) for n, item in enumerate(unread.values())])
-        read_now = {key: found.get(n, []) for n, key in enumerate(unread)}
-        memo = {key: read_now[key] if key in read_now else self._memo[key] for key in keys}
-        self._memo = memo
+        for n, key in enumerate(unread):
+            self._memo[key] = found.get(n, [])
         words: dict[int, list[list[_Word]]] = {}
         for (index, *_), key in zip(crops, keys, strict=True):
-            words.setdefault(index, []).append(memo[key])
+            self._memo.move_to_end(key)
+            words.setdefault(index, []).append(self._memo[key])
+        while len(self._memo) > _REMEMBERED:
+            self._memo.popitem(last=False)
         return words
 
 

@@ -144,3 +144,37 @@ def test_text_changing_across_frames_is_read(detector: TextDetector) -> None:
 def test_rejects_wrong_shape(detector: TextDetector) -> None:
     with pytest.raises(ValueError, match="n_frames"):
         detector.detect(np.zeros((8, 8), np.uint8), Context())
+
+
+def test_crops_read_before_are_not_read_again(
+    sample: tuple[npt.NDArray[np.uint8], list[TextBox], Context],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from medscrub.detectors import text
+
+    frames, _boxes, context = sample
+    reads: list[int] = []
+    real = text.read_words
+
+    def counted(image: npt.NDArray[np.uint8]):  # type: ignore[no-untyped-def]
+        reads.append(image.size)
+        return real(image)
+
+    monkeypatch.setattr(text, "read_words", counted)
+    detector = TextDetector()
+    first = detector.detect(frames, context)
+    assert reads
+    # the next slice of a series: the same banner over the same corner
+    reads.clear()
+    assert detector.detect(frames.copy(), context) == first
+    assert reads == []
+    # after a redaction only what it changed is read again
+    changed = frames.copy()
+    target = next(r for r in first if r.phi)
+    changed[:, target.y0 : target.y1, target.x0 : target.x1] = 0
+    assert target not in detector.detect(changed, context)
+    assert len(reads) <= 2
+    # another detector remembers nothing
+    reads.clear()
+    assert TextDetector().detect(frames, context) == first
+    assert reads
