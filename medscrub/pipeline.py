@@ -320,6 +320,7 @@ class Pipeline:
         self.limits = limits or DEFAULT_LIMITS
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
+        self._text: Detector | None = None
 
     def _kinds_kept(self) -> frozenset[str]:
         """Identifier kinds the profile keeps on purpose (not verified)."""
@@ -404,12 +405,14 @@ class Pipeline:
         return not (profile.trust_burned_in_annotation and flag == "NO")
 
     def _text_detector(self) -> Detector:
-        detector = available_detectors().get("tesseract")
-        if detector is None:
+        """The text detector, one per pipeline: it remembers the crops it has read."""
+        if self._text is None:
+            self._text = available_detectors().get("tesseract")
+        if self._text is None:
             reasons = {name: why for name, _ok, why in detector_status()}
             why = reasons.get("tesseract", "not installed")
             raise DetectorError(f"burned-in text cannot be checked: {why}")
-        return detector
+        return self._text
 
     def _face_detector(self) -> Detector:
         found = available_detectors()
