@@ -118,14 +118,18 @@ def decode_frames(ds: Dataset) -> DecodedPixels:
 
 
 def _check_size(ds: Dataset) -> None:
-    """Hold the size the image attributes declare to :func:`medscrub.limits.active`."""
+    """Hold the size the image attributes declare to :func:`medscrub.limits.active`.
+
+    A value that is not a number counts as its default here (the decoder, bounded by
+    the pixel data it is given, decides what it means).
+    """
     declared = []
     for keyword, default in (("NumberOfFrames", 1), ("Rows", 0), ("Columns", 0),
                              ("SamplesPerPixel", 1), ("BitsAllocated", 8)):
         try:
             declared.append(int(ds.get(keyword, default) or default))
         except (TypeError, ValueError):
-            raise UnsupportedInputError(f"{keyword} is not a number") from None
+            declared.append(default)
     active().check_pixels(*declared)
 
 
