@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import tempfile
 import time
 import zlib
 from functools import cache
@@ -81,9 +82,9 @@ def bases() -> dict[str, bytes]:
     us = make_us_cine(0, frames=2, rows=32, columns=48)
     jpeg_baseline(us, us.pixel_array)
     found["us_jpeg.dcm"] = _bytes(us)
-    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"medscrub-fuzz-{os.getpid()}"
-    found["photo.jpg"] = make_photo_jpeg(tmp / "photo.jpg").read_bytes()
-    found["photo.png"] = make_photo_png(tmp / "photo.png").read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        found["photo.jpg"] = make_photo_jpeg(Path(tmp) / "photo.jpg").read_bytes()
+        found["photo.png"] = make_photo_png(Path(tmp) / "photo.png").read_bytes()
     return found
 
 
