@@ -105,6 +105,16 @@ def test_no_pixels_leaves_pixels_alone_and_says_so(samples: Path, tmp_path: Path
     assert np.array_equal(after.pixel_array, before.pixel_array)
 
 
+@needs_tesseract
+def test_all_text_mode_leaves_anatomy_alone(samples: Path, tmp_path: Path) -> None:
+    # the chest radiograph carries no text; its ribs are stripes OCR reads as short words
+    result, path = run(samples, "CR/CR0001.dcm", tmp_path, text_mode="all-text")
+    assert result.outcome is Outcome.CLEANED, result.reason
+    assert result.regions == ()
+    before = pydicom.dcmread(samples / PATIENT_DIR / "CR/CR0001.dcm").pixel_array
+    assert np.array_equal(pydicom.dcmread(path).pixel_array, before)
+
+
 def test_a_missing_detector_quarantines(samples: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda _name: None)

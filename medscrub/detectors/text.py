@@ -100,6 +100,7 @@ _VARIANT_TOLERANCE = 8.0  # mean absolute difference (8-bit levels) that makes a
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
 _MIN_CHARS = 3
+_SURE, _SURE_SHORT = 60.0, 80.0  # all-text mode: confidence that makes a run surely text
 
 # Deciding
 _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
@@ -197,11 +198,13 @@ class TextDetector:
             for i, box in enumerate(candidates)
             for crop in ink.crops(box)
         ])
-        matcher = None if context.mode == "all-text" else _Matcher(context.hints)
+        matcher = _Matcher(context.hints)
         regions: set[Region] = set()
         for i, box in enumerate(candidates):
             runs = [r for read in words.get(i, []) for r in _runs(read) if _is_text(r)]
-            if matcher is None:  # all text goes: the whole line as proposed
+            if context.mode == "all-text":  # all text goes: the whole line as proposed
+                # (what phi mode would remove included: all-text removes no less)
+                runs = [r for r in runs if _is_sure_text(r) or matcher.is_phi(r)]
                 if runs:
                     regions.add(_region([w for r in runs for w in r], box, ink.shape, True))
                 continue
@@ -749,6 +752,14 @@ def _is_text(run: list[_Word]) -> bool:
     best = max(w.conf for w in run)
     chars = sum(ch.isalnum() for w in run for ch in w.text)
     return best > _MIN_CONFIDENCE or (best >= _MIN_SHORT_CONFIDENCE and chars >= _MIN_CHARS)
+
+
+def _is_sure_text(run: list[_Word]) -> bool:
+    """Whether a run is surely text: a word read with :data:`_SURE` confidence (one or
+    two characters: :data:`_SURE_SHORT`). Stripes of anatomy read as short words are not."""
+    best = max(w.conf for w in run)
+    chars = sum(ch.isalnum() for w in run for ch in w.text)
+    return best >= (_SURE_SHORT if chars <= 2 else _SURE)
 
 
 def _region(run: list[_Word], box: _Box, shape: tuple[int, int], phi: bool) -> Region:
