@@ -6,7 +6,8 @@ over the same folder in several set-ups, each writing to its own output folder:
 
 * header path (Basic Profile): ``jobs=1`` and ``jobs=2``;
 * full pixel path (``clean_pixel_data``: every image decoded, searched for burned-in text
-  with tesseract, redacted, verified, encoded) on the first ``--pixel-files`` files:
+  with tesseract, redacted, verified, encoded) on ``--pixel-files`` images with burned-in
+  names, IDs and dates (ultrasound cines and viewer screenshots, alternating):
   ``jobs=1`` and ``jobs=2``;
 * header path on a Dask ``LocalCluster`` (2 worker processes, 1 thread each; with
   ``medscrub[dask]``) against the local pool with ``jobs=2``.
@@ -18,7 +19,7 @@ Generating files and starting the cluster are not timed. The exit code is always
 
 Run from the project root::
 
-    .venv/bin/python benchmarks/bench_scale.py --files 1000 --pixel-files 60
+    .venv/bin/python benchmarks/bench_scale.py --files 1000 --pixel-files 40
 """
 
 from __future__ import annotations
@@ -40,20 +41,30 @@ import medscrub
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import make_ct, make_mr
+from medscrub.samples import (
+    make_ct,
+    make_mr,
+    make_secondary_capture_with_boxes,
+    make_us_cine_with_boxes,
+)
 
 KEY_TEXT = "benchmark-key-0123456789"
 HEADER = Profile()
 PIXELS = Profile().with_options(["clean_pixel_data"])
 
 
-def generate(src: Path, count: int) -> None:
-    """Write `count` DICOM files (CT and MR alternating) into `src`."""
+def generate(src: Path, count: int, *, burned_in: bool = False) -> None:
+    """Write `count` DICOM files into `src`: CT and MR alternating, or (`burned_in`)
+    ultrasound cines and screenshots with burned-in text."""
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
     for i in range(count):
-        make = make_ct if i % 2 == 0 else make_mr
-        make(i, instance=i // 2 + 1).save_as(src / f"IM{i:06d}.dcm", enforce_file_format=True)
+        if burned_in:
+            make = make_us_cine_with_boxes if i % 2 == 0 else make_secondary_capture_with_boxes
+            ds = make(i, instance=i // 2 + 1)[0]
+        else:
+            ds = (make_ct if i % 2 == 0 else make_mr)(i, instance=i // 2 + 1)
+        ds.save_as(src / f"IM{i:06d}.dcm", enforce_file_format=True)
 
 
 def timed(src: Path, out: Path, profile: Profile, **run: Any) -> float:
@@ -87,7 +98,7 @@ def measure(work: Path, files: int, pixel_files: int, repeat: int,
     """Interleaved rounds of every set-up: name -> (files, seconds per round)."""
     src, pix = work / "src", work / "pixels"
     generate(src, files)
-    generate(pix, pixel_files)
+    generate(pix, pixel_files, burned_in=True)
     setups: dict[str, tuple[int, Callable[[Path], float]]] = {
         "header, jobs=1": (files, lambda out: timed(src, out, HEADER, jobs=1)),
         "header, jobs=2": (files, lambda out: timed(src, out, HEADER, jobs=2)),
@@ -129,7 +140,7 @@ def report(results: dict[str, tuple[int, list[float]]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000, help="header-path files (1000)")
-    parser.add_argument("--pixel-files", type=int, default=60, help="pixel-path files (60)")
+    parser.add_argument("--pixel-files", type=int, default=40, help="pixel-path files (40)")
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds per set-up (3)")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask set-up")
     args = parser.parse_args()
