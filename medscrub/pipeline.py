@@ -386,7 +386,7 @@ class Pipeline:
             step.stage = "pixels"
             context = Context(modality=str(device["Modality"]), hints=hints,
                               mode=self.profile.text_mode) if scan else None
-            regions = self._clean_pixels(file, rules, context, faces)
+            regions = self._clean_pixels(file, rules, context, faces, bool(overlay_bits))
         step.stage = "write"
         # with the option on, images that cannot show a face (CT, MR slices) count as checked
         return CleanedDicom(encode_dicom(file), header, regions, text_checked=scan,
@@ -424,10 +424,12 @@ class Pipeline:
         raise DetectorError(f"faces cannot be checked ({why})")
 
     def _clean_pixels(
-        self, file: DicomFile, rules: list[PixelRule], context: Context | None, faces: bool
+        self, file: DicomFile, rules: list[PixelRule], context: Context | None, faces: bool,
+        overlay_bits: bool,
     ) -> tuple[Region, ...]:
-        """Decode; clean the frames (:meth:`_clean_frames`); re-encode (which also
-        clears overlay bits in the pixel cells); record the steps that ran."""
+        """Decode; clean the frames (:meth:`_clean_frames`); re-encode when anything was
+        redacted or overlay bits must be cleared from the pixel cells (pixels the
+        detectors found clean keep their original bytes); record the steps that ran."""
         ds = pixel_dataset(file)
         pixels = decode_frames(ds)
         frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
@@ -435,8 +437,9 @@ class Pipeline:
         fill = black_value(frames.dtype, pixels.photometric, pixels.bits_stored, representation)
         regions = self._clean_frames(frames, pixels.photometric, pixels.bits_stored, fill,
                                      rules, context, faces)
-        syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
-        store_pixels(file, ds, syntax)
+        if regions or overlay_bits:
+            syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
+            store_pixels(file, ds, syntax)
         if context is not None:
             _record_pixel_cleaning(file.body)
         if faces:
