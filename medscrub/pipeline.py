@@ -246,9 +246,11 @@ def _record_face_cleaning(body: Node) -> None:
 
 
 def _may_show_faces(klass: str, modality: str, body: Node) -> bool:
-    """Photographic SOP classes and modalities, and colour images of any kind."""
-    return (klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES
-            or us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3)
+    """Photographic SOP classes and modalities, and colour images of any kind but
+    ultrasound (colour Doppler cines of hundreds of frames, which cannot show a face)."""
+    if klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES:
+        return True
+    return modality.upper() != "US" and us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3
 
 
 def _page_fill(page: npt.NDArray[Any]) -> tuple[float, ...]:
