@@ -130,6 +130,22 @@ def test_decoded_bytes_limit_counts_samples_and_bit_depth(tmp_path: Path) -> Non
                              "(limit decoded_mb)")
 
 
+def test_photo_pixels_are_held_to_the_limits(tmp_path: Path) -> None:
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    buf = io.BytesIO()
+    Image.new("RGB", (2000, 1500), (40, 90, 160)).save(buf, "PNG")  # a few kB, 3 million pixels
+    (src / "bomb.png").write_bytes(buf.getvalue())
+    summary = run(src, tmp_path / "out", limits=Limits(pixels=1_000_000))
+    (result,) = summary.results
+    assert result.outcome is not Outcome.CLEANED
+    assert result.reason == ("1 frame(s) of 1500x2000 is 3000000 pixels, over the 1000000 "
+                             "limit (limit pixels)")
+    assert not (tmp_path / "out" / "bomb.png").exists()
+
+
 # -- time ---------------------------------------------------------------------------
 def test_time_limit_interrupts_python_code_and_clears_after() -> None:
     start = time.monotonic()

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin
 
+from medscrub import limits
 from medscrub._optional import import_optional
 from medscrub.errors import EncodeError, UnsupportedInputError
 
@@ -192,6 +193,9 @@ def read_photo(data: bytes) -> Photo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about odd EXIF; not the user's business
             image = Image.open(io.BytesIO(data))
+            wide = image.mode in ("I", "I;16", "I;16B", "I;16L", "F")
+            limits.active().check_pixels(getattr(image, "n_frames", 1), image.height,
+                                         image.width, len(image.getbands()), 32 if wide else 8)
             image.load()
             settings = _settings(image, fmt)
             icc = image.info.get("icc_profile") or None
