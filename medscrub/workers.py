@@ -86,12 +86,9 @@ class Job:
     def pipeline(self) -> Pipeline:
         found = _PIPELINES.get(self.settings)
         if found is None:
-            import cv2
-
             from medscrub.pipeline import Pipeline
 
-            os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per worker,
-            cv2.setNumThreads(1)  # one OpenCV thread: the workers already share the cores
+            os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per worker
             found = Pipeline(self.profile, key=self.key, rename=self.rename,
                              phi_terms=self.phi_terms, limits=self.limits)
             _PIPELINES[self.settings] = found
