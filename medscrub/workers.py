@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
+import cv2
+
 from medscrub.dicom.header import HeaderResult
 from medscrub.files import FileKind
 from medscrub.keys import SecretKey
@@ -258,6 +260,11 @@ def stream(pipeline: Pipeline, items: Iterator[Item], out: Path, *, jobs: int,
         return
     job = Job(pipeline.profile, pipeline.key, pipeline.rename, pipeline.phi_terms,
               pipeline.limits, pipeline.settings, headers)
+    # Forked workers inherit OpenCV's thread setting: one thread each, as for tesseract
+    # (set here, before any fork: changing it inside a forked child can hang).
+    threads = cv2.getNumThreads()
+    if executor is None:
+        cv2.setNumThreads(1)
     pool = _Pool(jobs, executor, slots)
     pending: deque[tuple[list[Item], Executor, Future[list[Done]]]] = deque()
     try:
@@ -273,3 +280,4 @@ def stream(pipeline: Pipeline, items: Iterator[Item], out: Path, *, jobs: int,
             yield from pool.collect(job, *pending.popleft(), out)
     finally:
         pool.close()
+        cv2.setNumThreads(threads)
