@@ -96,6 +96,7 @@ __all__ = [
     "CleanedPhoto",
     "Pipeline",
     "RunSummary",
+    "may_show_faces",
 ]
 
 _log = logging.getLogger("medscrub")
@@ -245,9 +246,11 @@ def _record_face_cleaning(body: Node) -> None:
         methods.value.append(method_code_item("clean_recognizable_visual_features"))
 
 
-def _may_show_faces(klass: str, modality: str, body: Node) -> bool:
-    """Photographic SOP classes and modalities, and colour images of any kind but
-    ultrasound (colour Doppler cines of hundreds of frames, which cannot show a face)."""
+def may_show_faces(klass: str, modality: str, body: Node) -> bool:
+    """Whether Clean Recognizable Visual Features looks for faces in an image (the
+    pipeline's rule, which scan follows): photographic SOP classes and modalities,
+    and colour images of any kind but ultrasound (colour Doppler cines of hundreds
+    of frames, which cannot show a face)."""
     if klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES:
         return True
     return modality.upper() != "US" and us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3
@@ -380,7 +383,7 @@ class Pipeline:
         scan = _PIXEL_DATA in file.body and self._scans(device, file.body)
         face_option = "clean_recognizable_visual_features" in self.profile.options
         faces = (_PIXEL_DATA in file.body and face_option
-                 and _may_show_faces(klass, str(device["Modality"]), file.body))
+                 and may_show_faces(klass, str(device["Modality"]), file.body))
         step.stage = "header"
         header, hints = self._clean(file.body)
         regions: tuple[Region, ...] = ()

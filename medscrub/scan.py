@@ -53,8 +53,7 @@ from medscrub.hints import PhiHints
 from medscrub.limits import DEFAULT_LIMITS, TimeLimitExceeded, time_limit
 from medscrub.model import Region
 from medscrub.photo import Photo, metadata_channels, read_photo
-from medscrub.pipeline import FACE_DETECTORS
-from medscrub.pipeline import _may_show_faces as may_show_faces  # the pipeline's own rule
+from medscrub.pipeline import FACE_DETECTORS, may_show_faces
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub.render import as_rgb
