@@ -8,8 +8,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from medscrub.cli.options import add_profile_arguments, profile_from_args
-from medscrub.cli.scan import read_phi_terms
+from medscrub.cli.options import add_profile_arguments, profile_from_args, read_phi_terms
 from medscrub.export import FORMATS, ExportSettings, export_path
 from medscrub.keys import KEY_ENV, SecretKey
 from medscrub.model import FileResult

@@ -1,10 +1,12 @@
-"""Options shared by the commands that choose a profile."""
+"""Options shared by the commands that choose a profile or read PHI terms."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
+from medscrub.errors import ProfileError
 from medscrub.profile import (
     DEFAULT_PRESET,
     OPTIONS,
@@ -14,7 +16,7 @@ from medscrub.profile import (
     load_recipe,
 )
 
-__all__ = ["add_profile_arguments", "profile_from_args"]
+__all__ = ["add_profile_arguments", "profile_from_args", "read_phi_terms"]
 
 
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,3 +50,13 @@ def profile_from_args(args: argparse.Namespace) -> Profile:
     if args.lossy:
         profile = replace(profile, lossy=args.lossy)
     return replace(profile, text_mode=args.text_mode) if args.text_mode else profile
+
+
+def read_phi_terms(path: str | None) -> list[str]:
+    """The lines of a --phi-terms file (none without one)."""
+    if not path:
+        return []
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read ({exc.__class__.__name__})") from None

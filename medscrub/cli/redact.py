@@ -7,12 +7,10 @@ import dataclasses
 import os
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from medscrub.cli.options import add_profile_arguments, profile_from_args
+from medscrub.cli.options import add_profile_arguments, profile_from_args, read_phi_terms
 from medscrub.cli.review import describe as describe_review
-from medscrub.errors import ProfileError
 from medscrub.keys import KEY_ENV, SecretKey
 from medscrub.limits import Limits
 from medscrub.model import FileResult, Outcome
@@ -76,13 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """Clean IN into OUT, print a summary; 0 if every file came out clean."""
     profile = profile_from_args(args)
     key = SecretKey.resolve(args.key, args.key_file)
-    terms: list[str] = []
-    if args.phi_terms:
-        try:
-            terms = Path(args.phi_terms).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.__class__.__name__
-            raise ProfileError(f"{args.phi_terms}: cannot read ({why})") from None
+    terms = read_phi_terms(args.phi_terms)
     if args.review:
         check_page_path(args.review, args.output)
     pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms,

@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from medscrub.errors import ProfileError
+from medscrub.cli.options import read_phi_terms
 from medscrub.files import atomic_write
 from medscrub.scan import KINDS, FileScan, ScanReport, scan_path
 
@@ -36,16 +36,6 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: the number of cores)")
     parser.set_defaults(run=run)
-
-
-def read_phi_terms(path: str | None) -> list[str]:
-    """The lines of a --phi-terms file (none without one)."""
-    if not path:
-        return []
-    try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"{path}: cannot read ({exc.__class__.__name__})") from None
 
 
 def _counts(scan: FileScan) -> str:
