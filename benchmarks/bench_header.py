@@ -41,6 +41,7 @@ from dicognito.anonymizer import Anonymizer
 import medscrub
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
+from medscrub.profile import Profile
 from medscrub.samples import make_ct, make_mr
 
 KEY_TEXT = "benchmark-key-0123456789"
@@ -90,7 +91,7 @@ def generate(src: Path, count: int) -> int:
 
 def run_medscrub(src: Path, out: Path, scratch: Path) -> None:
     """Pipeline.run over the folder; the audit log goes to `scratch`."""
-    pipeline = Pipeline(key=SecretKey.from_text(KEY_TEXT))
+    pipeline = Pipeline(Profile.preset("basic"), key=SecretKey.from_text(KEY_TEXT))  # headers
     summary = pipeline.run(src, out, audit=scratch / "medscrub.audit.jsonl")
     if summary.counts != {"cleaned": len(summary.results)}:
         print(f"  warning: medscrub did not clean every file: {summary.counts}")
