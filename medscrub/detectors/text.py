@@ -89,8 +89,9 @@ _TARGET_GLYPH = 28.0  # glyph height Tesseract reads best, pixels
 _MAX_SCALE = 4.0
 _INK_PERCENTILE = 99.0  # the flattened crop's ink at this percentile becomes black
 _INK_NOISE = 2.0  # ink within this many noise deviations of the background stays white
-_GRAINY = 2.0  # crops whose noise deviation (8-bit levels) is this or more are softened
-_SOFTEN = 0.8  # Gaussian blur (sigma, pixels) that softens grainy crops before upscaling
+_GRAINY = 2.0  # crops whose noise deviation (8-bit levels) is this or more are smoothed
+_SMOOTH = 0.6  # Gaussian blur (sigma, pixels) of a grainy crop's ink before it is stretched
+_SMOOTHED_NOISE = 0.35  # the ink floor left by that blur, as a fraction of the noise floor
 _INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
@@ -101,6 +102,8 @@ _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
 _MIN_CHARS = 3
 _SURE, _SURE_SHORT = 60.0, 80.0  # all-text mode: confidence that makes a run surely text
+_LONG_WORD, _LONG_WORD_VARIETY = 8, 5  # a word this long, of this many distinct characters,
+# is text at any confidence
 
 # Deciding
 _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
@@ -109,6 +112,7 @@ _MARGIN = 2  # pixels added around a reported run
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
 _MIN_HINT = 3  # shortest hint token compared
+_TELLING_HINT = 6  # a hint token this long, read at any confidence, makes a run PHI
 _PLACE_WORDS = frozenset(
     {"THE", "AND", "DEPT", "DEPARTMENT", "HOSPITAL", "CLINIC", "CENTER", "CENTRE", "MEDICAL",
      "RADIOLOGY", "IMAGING", "ROAD", "STREET", "LANE", "UNIVERSITY", "HEALTH", "SAINT"}
@@ -124,11 +128,11 @@ _LABELS = frozenset(
     )
 )
 _GENERIC = re.compile(
-    r"(?<![A-Za-z0-9])(?:"
-    r"\d{1,4} ?[./-] ?\d{1,2} ?[./-] ?\d{1,4}"  # numeric dates (OCR may space them)
-    r"|\+?\d[\d ()-]{7,}\d"  # telephone numbers
-    r")(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])\+?\d[\d ()-]{7,}\d(?![A-Za-z0-9])"  # telephone numbers
     r"|\d{6,}"  # record numbers, accession numbers, compact dates (also inside words)
+)
+_NUMERIC_DATE = re.compile(  # 2021-12-31, 31/12/2021, 12.31.21 (OCR may space them)
+    r"(?<![A-Za-z0-9])(\d{1,4}) ?[./-] ?(\d{1,2}) ?[./-] ?(\d{1,4})(?![A-Za-z0-9])"
 )
 _MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
 _TEXT_DATE = re.compile(  # dates with a month name: 12-Dec-2022, 12 December 2022, Dec 12, 2022
@@ -201,7 +205,8 @@ class TextDetector:
         matcher = _Matcher(context.hints)
         regions: set[Region] = set()
         for i, box in enumerate(candidates):
-            runs = [r for read in words.get(i, []) for r in _runs(read) if _is_text(r)]
+            runs = [r for read in words.get(i, []) for r in _runs(read)
+                    if _is_text(r) or matcher.names_hint(r)]
             if context.mode == "all-text":  # all text goes: the whole line as proposed
                 # (what phi mode would remove included: all-text removes no less)
                 runs = [r for r in runs if _is_sure_text(r) or matcher.is_phi(r)]
@@ -629,9 +634,10 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     line. The text's polarity is the side of the crop's border level (its
     background) with more glyph-sized pieces: broad dark or bright shapes
     beside the text (anatomy, edges) do not decide it. Ink within
-    :data:`_INK_NOISE` noise deviations of the background stays white; the
-    rest is stretched to black glyph by glyph (by the strongest smoothed ink
-    near it). Pixels in `blank` are set to the background.
+    :data:`_INK_NOISE` noise deviations of the background stays white (a
+    grainy crop's ink is smoothed first, and its floor is lower); the rest is
+    stretched to black glyph by glyph (by the strongest smoothed ink near it).
+    Pixels in `blank` are set to the background.
     """
     keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
     if not keep.any():
@@ -647,15 +653,15 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     around = gray.astype(np.float32) - float(np.median(edge))  # against the crop's border
     bright = _glyphs(around, glyph, noise) >= _glyphs(-around, glyph, noise)
     ink = diff if bright else -diff
+    if noise >= _INK_NOISE * _GRAINY:  # grainy: smoothed first, which lowers the noise floor
+        ink = np.asarray(cv2.GaussianBlur(ink, (0, 0), _SMOOTH), dtype=np.float32)
+        noise *= _SMOOTHED_NOISE
     ink = np.clip(ink - noise, 0, None)
     # Each glyph stretched by the strongest ink near it: text whose contrast varies
     # along the line (over anatomy, across a gradient) comes out evenly dark.
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
     top = np.maximum(cv2.dilate(cv2.GaussianBlur(ink, (3, 3), 0), near), _INK_FLOOR * noise + 1.0)
-    out = np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
-    if noise >= _INK_NOISE * _GRAINY:  # grainy glyphs read better softened a little
-        out = np.asarray(cv2.GaussianBlur(out, (3, 3), _SOFTEN), dtype=np.uint8)
-    return out
+    return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
 
 
 def _glyphs(ink: npt.NDArray[np.float32], glyph: float, noise: float) -> int:
@@ -751,15 +757,33 @@ def _is_text(run: list[_Word]) -> bool:
     """Whether a run is text rather than OCR noise (short words read with low confidence)."""
     best = max(w.conf for w in run)
     chars = sum(ch.isalnum() for w in run for ch in w.text)
-    return best > _MIN_CONFIDENCE or (best >= _MIN_SHORT_CONFIDENCE and chars >= _MIN_CHARS)
+    return (best > _MIN_CONFIDENCE or (best >= _MIN_SHORT_CONFIDENCE and chars >= _MIN_CHARS)
+            or _spells_word(run))
 
 
 def _is_sure_text(run: list[_Word]) -> bool:
-    """Whether a run is surely text: a word read with :data:`_SURE` confidence (one or
-    two characters: :data:`_SURE_SHORT`). Stripes of anatomy read as short words are not."""
+    """Whether a run is surely text: a word read with :data:`_SURE` confidence, or one or
+    two capitals or digits (side markers, view codes) read with :data:`_SURE_SHORT`.
+    Stripes and the tips of anatomy read as short words ("w", "u") are not."""
     best = max(w.conf for w in run)
-    chars = sum(ch.isalnum() for w in run for ch in w.text)
-    return best >= (_SURE_SHORT if chars <= 2 else _SURE)
+    chars = [ch for w in run for ch in w.text if ch.isalnum()]
+    if len(chars) <= 2:
+        return best >= _SURE_SHORT and not any(ch.islower() for ch in chars)
+    return best >= _SURE or _spells_word(run)
+
+
+def _spells_word(run: list[_Word]) -> bool:
+    """Whether a run holds a long word of varied characters, whatever its confidence.
+
+    Tesseract rates a word by its least certain character: a clean name with
+    one odd sign in it ("DOE^JANE") can score near 0. Noise and stripes read
+    as short words or as runs of one letter ("lllll"), not as these.
+    """
+    for word in run:
+        chars = [ch for ch in word.text.upper() if ch.isalnum()]
+        if len(chars) >= _LONG_WORD and len(set(chars)) >= _LONG_WORD_VARIETY:
+            return True
+    return False
 
 
 def _region(run: list[_Word], box: _Box, shape: tuple[int, int], phi: bool) -> Region:
@@ -822,23 +846,70 @@ class _Matcher:
                 if part.upper() not in _PLACE_WORDS
             )
         self._tokens = sorted((t for t in tokens if len(t) >= _MIN_HINT), key=len, reverse=True)
+        self._pairs = {t: _pairs(t) for t in self._tokens}
+
+    def names_hint(self, run: list[_Word]) -> bool:
+        """Whether a run holds a hint token of :data:`_TELLING_HINT` characters or more.
+
+        Such a run is PHI even when Tesseract reads it with little confidence:
+        noise does not spell a patient's name or record number.
+        """
+        return self._has_token(_fold(_digits(" ".join(w.text for w in run))), _TELLING_HINT)
 
     def is_phi(self, run: list[_Word]) -> bool:
         raw = " ".join(w.text for w in run)
-        if any(_is_label(_fold(token)) for token in re.split(r"[^0-9A-Za-z|]+", raw)):
+        if any(_is_label(token) for token in re.split(r"[^0-9A-Za-z|]+", raw)):
             return True
         text = _digits(raw)
-        if _GENERIC.search(text) or _GENERIC.search(_SPLIT_DIGITS.sub("", text)):
+        if any(_GENERIC.search(t) or _has_date(t) for t in (text, _SPLIT_DIGITS.sub("", text))):
             return True
         if _TEXT_DATE.search(" ".join(w.text for w in run)):
             return True
-        folded = _fold(text)
-        return any(_contains(folded, token, _allowed_errors(token)) for token in self._tokens)
+        return self._has_token(_fold(text), _MIN_HINT)
+
+    def _has_token(self, folded: str, shortest: int) -> bool:
+        """Whether `folded` holds a hint token of `shortest` characters or more (OCR errors
+        allowed). Tokens sharing too few character pairs with it are passed over unread."""
+        present = _pairs(folded)
+        for token in self._tokens:
+            if len(token) < shortest:
+                break
+            errors = _allowed_errors(token)
+            # An edit spoils at most two of a token's pairs: fewer shared pairs, no match.
+            if len(self._pairs[token] & present) >= len(self._pairs[token]) - 2 * errors and \
+                    _contains(folded, token, errors):
+                return True
+        return False
 
 
 def _is_label(token: str) -> bool:
-    """Whether a folded token is an identifier label ("NAMES" too: a colon read as S)."""
-    return token in _LABELS or (len(token) >= 5 and token[:-1] in _LABELS)
+    """Whether a token read is an identifier label ("NAMES" too: a colon read as S).
+
+    Short labels in lower case ("id", "pt") are not counted: overlays write
+    them in capitals, and OCR reads noise as short lower-case words.
+    """
+    if len(token) <= 3 and token.islower():
+        return False
+    folded = _fold(token)
+    return folded in _LABELS or (len(folded) >= 5 and folded[:-1] in _LABELS)
+
+
+def _has_date(text: str) -> bool:
+    """Whether `text` holds a numeric date: day, month and year in a common order."""
+    for match in _NUMERIC_DATE.finditer(text):
+        first, middle, last = match.groups()
+        a, b, c = int(first), int(middle), int(last)
+        if len(first) == 4:  # year-month-day
+            if 1 <= b <= 12 and 1 <= c <= 31 and len(last) <= 2:
+                return True
+        elif len(last) in (2, 4) and 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12:
+            return True  # day-month-year or month-day-year
+    return False
+
+
+def _pairs(text: str) -> set[str]:
+    """The distinct adjacent character pairs of `text`."""
+    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def _allowed_errors(token: str) -> int:

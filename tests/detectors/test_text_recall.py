@@ -22,10 +22,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 MIN_COVER = 0.9  # a PHI box counts as found when this much of it is redacted
-MIN_RECALL = 0.88  # measured 0.92 on these 9 cases in one look, minus a margin
+MIN_RECALL = 0.95  # measured 1.00 on these 9 cases in one look, minus a margin
 MAX_KEPT_TEXT_REDACTED = 0.06  # measured 0.03 here
-#: Kinds whose every PHI line one look finds (low-contrast and side text: not yet always).
-COMPLETE_KINDS = ("us_cine", "ct", "mr", "cr_inverted", "render_3d", "screenshot", "coloured")
+#: Kinds whose every PHI line one look finds (low-contrast text: not yet always).
+COMPLETE_KINDS = ("us_cine", "ct", "mr", "cr_inverted", "render_3d", "screenshot", "coloured",
+                  "rotated")
 
 
 def _coverage(case: TextCase, detector: TextDetector) -> tuple[list[float], list[float]]:
