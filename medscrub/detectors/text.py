@@ -92,6 +92,8 @@ _INK_NOISE = 2.0  # ink within this many noise deviations of the background stay
 _GRAINY = 2.0  # crops whose noise deviation (8-bit levels) is this or more are smoothed
 _SMOOTH = 0.6  # Gaussian blur (sigma, pixels) of a grainy crop's ink before it is stretched
 _SMOOTHED_NOISE = 0.35  # the ink floor left by that blur, as a fraction of the noise floor
+_MIXED, _MIXED_PIECES = 0.5, 4  # both polarities read when the fewer glyph pieces are
+# at least this fraction of the more, and this many
 _INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
@@ -633,7 +635,8 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     anatomy, gradients or panel edges keeps its contrast everywhere along the
     line. The text's polarity is the side of the crop's border level (its
     background) with more glyph-sized pieces: broad dark or bright shapes
-    beside the text (anatomy, edges) do not decide it. Ink within
+    beside the text (anatomy, edges) do not decide it; a crop with many of
+    both (a light title bar over a dark menu) keeps both as ink. Ink within
     :data:`_INK_NOISE` noise deviations of the background stays white (a
     grainy crop's ink is smoothed first, and its floor is lower); the rest is
     stretched to black glyph by glyph (by the strongest smoothed ink near it).
@@ -651,8 +654,11 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     noise = _INK_NOISE * 1.4826 * float(np.median(np.abs(diff)))
     edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     around = gray.astype(np.float32) - float(np.median(edge))  # against the crop's border
-    bright = _glyphs(around, glyph, noise) >= _glyphs(-around, glyph, noise)
-    ink = diff if bright else -diff
+    light, dark = _glyphs(around, glyph, noise), _glyphs(-around, glyph, noise)
+    if min(light, dark) >= _MIXED_PIECES and min(light, dark) >= _MIXED * max(light, dark):
+        ink = np.abs(diff)  # lines of both polarities (a title bar over a menu): both read
+    else:
+        ink = diff if light >= dark else -diff
     if noise >= _INK_NOISE * _GRAINY:  # grainy: smoothed first, which lowers the noise floor
         ink = np.asarray(cv2.GaussianBlur(ink, (0, 0), _SMOOTH), dtype=np.float32)
         noise *= _SMOOTHED_NOISE

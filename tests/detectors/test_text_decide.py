@@ -1,10 +1,13 @@
-"""Deciding what read text is PHI: labels, dates, hints, and what OCR noise is not."""
+"""Reading and deciding: crops made dark on white; labels, dates and hints that make
+text PHI, and what OCR noise is not."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
-from medscrub.detectors.text import _is_sure_text, _is_text, _Matcher, _Word
+from medscrub.detectors.text import _dark_on_white, _is_sure_text, _is_text, _Matcher, _Word
 from medscrub.hints import PhiHints
 
 
@@ -67,3 +70,15 @@ def test_short_words_are_sure_text_only_in_capitals_or_digits() -> None:
     assert _is_sure_text(_run(("12", 85.0)))
     assert not _is_sure_text(_run(("w", 87.0)))  # the tip of a shape read as a letter
     assert not _is_sure_text(_run(("R", 70.0)))
+
+
+def test_lines_of_both_polarities_in_one_crop_are_both_kept_as_ink() -> None:
+    """A light title bar over a dark menu bar: both lines come out dark on white."""
+    crop = np.full((44, 240), 230, np.uint8)
+    crop[:22] = 20
+    cv2.putText(crop, "DOE JANE 1999", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 235, 1)
+    cv2.putText(crop, "File Zoom Pan", (4, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 15, 1)
+    out = _dark_on_white(crop[..., np.newaxis], None, 10.0)
+    for band in (out[2:20], out[24:42]):
+        assert (band < 128).sum() > 60  # each line's strokes are ink
+    assert (out[:, 200:] < 128).sum() == 0  # the bars themselves are background
