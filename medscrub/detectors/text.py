@@ -781,9 +781,9 @@ def _is_sure_text(run: list[_Word]) -> bool:
 def _spells_word(run: list[_Word]) -> bool:
     """Whether a run holds a long word of varied characters, whatever its confidence.
 
-    Tesseract rates a word by its least certain character: a clean name with
-    one odd sign in it ("DOE^JANE") can score near 0. Noise and stripes read
-    as short words or as runs of one letter ("lllll"), not as these.
+    Tesseract can rate a cleanly read word near 0 (a name with one odd sign
+    in it, "DOE^JANE"). Noise and stripes read as short words or as runs of
+    one letter ("lllll"), not as these.
     """
     for word in run:
         chars = [ch for ch in word.text.upper() if ch.isalnum()]
