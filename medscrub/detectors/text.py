@@ -44,7 +44,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import cv2
 import numpy as np
@@ -75,7 +75,8 @@ _JOIN = (3, 9)  # dilation (rows, cols) joining glyphs into lines
 _MIN_HEIGHT, _MAX_HEIGHT = 6, 80  # text line height, pixels
 _MIN_DENSITY = 0.12  # stroke pixels / box area
 _MAX_SPLITS = 64  # components cut into lines, per image (largest first)
-_CUT_FRACTION = 0.35  # rows with fewer strokes (of the busiest row) part lines
+_CUT_FRACTION = 0.35  # rows with fewer strokes (of the busiest row near them) part lines
+_CUT_SPAN = 21  # rows around a row among which the busiest is taken
 _MIN_GLYPH = 4  # smallest stroke component counted as a glyph (height and pixels)
 _SAME_LINE = 0.6  # shared rows (fraction of the lower box) of boxes on one line
 _LINE_GAP = 1.0  # widest gap (line heights) inside a line
@@ -99,6 +100,9 @@ _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
 _REMEMBERED = 1024  # crops whose words a detector keeps (a series' banners are read once)
 _MAX_VARIANTS = 3  # differing frames read per candidate
+_LOW_GLYPH, _HIGH_GLYPH = 0.5, 0.7  # glyph estimates below / above these fractions of the
+_TWO_LINES = 2.5  # line height are doubtful; a high one is read again at 1 / this of it
+_RESCALE = 0.25  # a second reading at a scale this much (relative) different, or none
 _VARIANT_TOLERANCE = 8.0  # mean absolute difference (8-bit levels) that makes a variant
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
@@ -200,7 +204,7 @@ class TextDetector:
         if not candidates:
             return []
         words = self._read_remembered([
-            (i, _turn(crop, box.turns), box.scale(), box.glyph_height())
+            _Task(i, _turn(crop, box.turns), _scale_for(box.glyph_height()), box.glyph_height())
             for i, box in enumerate(candidates)
             for crop in ink.crops(box)
         ])
@@ -219,7 +223,7 @@ class TextDetector:
         return sorted(regions, key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi))
 
     def _read_remembered(
-        self, crops: list[tuple[int, _Crop, float, float]]
+        self, tasks: list[_Task]
     ) -> dict[int, list[list[_Word]]]:
         """Words by candidate, a list per crop; crops read lately are not read again.
 
@@ -228,16 +232,16 @@ class TextDetector:
         before (same pixels, same scale) gives the same words. The words of the
         last :data:`_REMEMBERED` crops are kept, in memory only.
         """
-        keys = [_crop_key(crop, scale) for _, crop, scale, _ in crops]
-        unread = {key: item for key, item in zip(keys, crops, strict=True)
+        keys = [_crop_key(task.crop, task.scale) for task in tasks]
+        unread = {key: task for key, task in zip(keys, tasks, strict=True)
                   if key not in self._memo}
-        found = _read([(n, *item[1:]) for n, item in enumerate(unread.values())])
+        found = _read([task._replace(candidate=n) for n, task in enumerate(unread.values())])
         for n, key in enumerate(unread):
             self._memo[key] = found.get(n, [])
         words: dict[int, list[list[_Word]]] = {}
-        for (index, *_), key in zip(crops, keys, strict=True):
+        for task, key in zip(tasks, keys, strict=True):
             self._memo.move_to_end(key)
-            words.setdefault(index, []).append(self._memo[key])
+            words.setdefault(task.candidate, []).append(self._memo[key])
         while len(self._memo) > _REMEMBERED:
             self._memo.popitem(last=False)
         return words
@@ -264,9 +268,6 @@ class _Box:
             return self.glyph
         return float((self.x1 - self.x0 if self.turns % 2 else self.y1 - self.y0) - 2 * _PAD)
 
-    def scale(self) -> float:
-        """The upscaling that makes its glyphs readable."""
-        return float(np.clip(_TARGET_GLYPH / max(self.glyph_height(), 1.0), 1.0, _MAX_SCALE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,11 +588,14 @@ def _bands(
 
     Lines of a block touch (descenders, anti-aliased fringes), but between
     two lines the stroke count per row drops: the runs of rows with more
-    than :data:`_CUT_FRACTION` of the busiest row's strokes are the lines.
+    than :data:`_CUT_FRACTION` of the strokes of the busiest row near them
+    (within :data:`_CUT_SPAN` rows, so that a sparse line of thin or faint
+    strokes is not lost beside a dense one) are the lines.
     """
     part = strokes[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == label)
-    profile = part.sum(axis=1)
-    full = profile > _CUT_FRACTION * profile.max()
+    profile = part.sum(axis=1).astype(np.float32)
+    busiest = cv2.dilate(profile[:, np.newaxis], np.ones((_CUT_SPAN, 1), np.uint8))[:, 0]
+    full = profile > _CUT_FRACTION * busiest
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
     out = []
     for top, bottom in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
@@ -604,6 +608,21 @@ def _bands(
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
+
+
+class _Task(NamedTuple):
+    """One crop to read: its candidate, pixels, upscaling and glyph height."""
+
+    candidate: int
+    crop: _Crop
+    scale: float
+    glyph: float
+    flipped: bool = False  # read in the polarity its crop's vote did not choose
+
+
+def _scale_for(glyph: float) -> float:
+    """The upscaling that makes glyphs `glyph` pixels high readable."""
+    return float(np.clip(_TARGET_GLYPH / max(glyph, 1.0), 1.0, _MAX_SCALE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,7 +647,9 @@ def _crop_key(crop: _Crop, scale: float) -> bytes:
     return digest.digest()
 
 
-def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float) -> U8:
+def _dark_on_white(
+    planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float, flipped: bool = False
+) -> U8:
     """The plane with most contrast, flattened, as dark text on a white background.
 
     The background (a median wider than a glyph) is subtracted, so text over
@@ -636,7 +657,8 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     line. The text's polarity is the side of the crop's border level (its
     background) with more glyph-sized pieces: broad dark or bright shapes
     beside the text (anatomy, edges) do not decide it; a crop with many of
-    both (a light title bar over a dark menu) keeps both as ink. Ink within
+    both (a light title bar over a dark menu) keeps both as ink. `flipped`
+    takes the polarity the vote did not choose. Ink within
     :data:`_INK_NOISE` noise deviations of the background stays white (a
     grainy crop's ink is smoothed first, and its floor is lower); the rest is
     stretched to black glyph by glyph (by the strongest smoothed ink near it).
@@ -655,10 +677,11 @@ def _dark_on_white(planes: U8, blank: npt.NDArray[np.bool_] | None, glyph: float
     edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     around = gray.astype(np.float32) - float(np.median(edge))  # against the crop's border
     light, dark = _glyphs(around, glyph, noise), _glyphs(-around, glyph, noise)
-    if min(light, dark) >= _MIXED_PIECES and min(light, dark) >= _MIXED * max(light, dark):
+    fewer = min(light, dark)
+    if not flipped and fewer >= _MIXED_PIECES and fewer >= _MIXED * max(light, dark):
         ink = np.abs(diff)  # lines of both polarities (a title bar over a menu): both read
     else:
-        ink = diff if light >= dark else -diff
+        ink = diff if (light >= dark) != flipped else -diff
     if noise >= _INK_NOISE * _GRAINY:  # grainy: smoothed first, which lowers the noise floor
         ink = np.asarray(cv2.GaussianBlur(ink, (0, 0), _SMOOTH), dtype=np.float32)
         noise *= _SMOOTHED_NOISE
@@ -682,15 +705,13 @@ def _glyphs(ink: npt.NDArray[np.float32], glyph: float, noise: float) -> int:
                 & (stats[1:, cv2.CC_STAT_AREA] >= _MIN_GLYPH)).sum())
 
 
-def _mosaics(
-    crops: list[tuple[int, _Crop, float, float]],
-) -> Iterator[tuple[U8, list[tuple[int, int, int, float]]]]:
+def _mosaics(tasks: list[_Task]) -> Iterator[tuple[U8, list[tuple[int, int, int, float]]]]:
     """Stack upscaled crops: (mosaic, [(candidate, top, height, scale), ...]) batches."""
     batch: list[tuple[int, U8, float]] = []
     rows = _MOSAIC_GAP
-    for index, (planes, blank), scale, glyph in crops:
-        resized = cv2.resize(_dark_on_white(planes, blank, glyph), None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_CUBIC)
+    for index, (planes, blank), scale, glyph, flipped in tasks:
+        resized = cv2.resize(_dark_on_white(planes, blank, glyph, flipped), None, fx=scale,
+                             fy=scale, interpolation=cv2.INTER_CUBIC)
         gray = np.asarray(resized, dtype=np.uint8)
         if batch and rows + gray.shape[0] > _MOSAIC_MAX_ROWS:
             yield _stack(batch)
@@ -714,10 +735,59 @@ def _stack(batch: list[tuple[int, U8, float]]) -> tuple[U8, list[tuple[int, int,
     return mosaic, places
 
 
-def _read(crops: list[tuple[int, _Crop, float, float]]) -> dict[int, list[_Word]]:
-    """OCR the crops (in mosaics); words by candidate index, in crop coordinates."""
+def _read(tasks: list[_Task]) -> dict[int, list[_Word]]:
+    """OCR the crops; words by candidate index, in crop coordinates.
+
+    A candidate none of whose crops reads as text is read again, first at a
+    second scale where its glyph height is doubtful (noise specks taken for
+    glyphs; two lines taken for one), then in the other polarity (dark
+    anatomy beside faint dark text can win the polarity vote for the light
+    side). Only candidates without text pay for these readings.
+    """
+    words = _read_mosaics(tasks)
+    for again in (_rescaled, _flipped):
+        retry = [again(t) for t in tasks if not _reads_text(words.get(t.candidate, []))]
+        for index, found in _read_mosaics([t for t in retry if t is not None]).items():
+            words.setdefault(index, []).extend(found)
+    return words
+
+
+def _rescaled(task: _Task) -> _Task | None:
+    """`task` at the scale of a second glyph estimate, or None where the first is plausible.
+
+    An estimate under :data:`_LOW_GLYPH` of the line height is replaced by
+    the line height; one over :data:`_HIGH_GLYPH` of a line tall enough for
+    two is taken as two joined lines.
+    """
+    line = task.crop[0].shape[0] - 2 * _PAD
+    if task.glyph < _LOW_GLYPH * line:
+        glyph = float(min(line, _MAX_HEIGHT))
+    elif task.glyph > _HIGH_GLYPH * line and line >= 2 * _MIN_HEIGHT + 2:
+        glyph = task.glyph / _TWO_LINES
+    else:
+        return None
+    scale = _scale_for(glyph)
+    if abs(scale - task.scale) < _RESCALE * task.scale:
+        return None
+    return task._replace(scale=scale, glyph=glyph)
+
+
+def _flipped(task: _Task) -> _Task:
+    return task._replace(flipped=True)
+
+
+def _reads_text(words: list[_Word]) -> bool:
+    """Whether `words` hold a run of text of :data:`_MIN_CHARS` or more alphanumerics."""
+    return any(
+        _is_text(run) and sum(ch.isalnum() for w in run for ch in w.text) >= _MIN_CHARS
+        for run in _runs(words)
+    )
+
+
+def _read_mosaics(tasks: list[_Task]) -> dict[int, list[_Word]]:
+    """OCR the crops in mosaics; words by candidate index, in crop coordinates."""
     words: dict[int, list[_Word]] = {}
-    for mosaic, places in _mosaics(crops):
+    for mosaic, places in _mosaics(tasks):
         tops = np.array([top for _, top, _, _ in places])
         for word in read_words(mosaic):
             if word.conf < 0 or not any(ch.isalnum() for ch in word.text):

@@ -164,6 +164,7 @@ def test_crops_read_before_are_not_read_again(
     detector = TextDetector()
     first = detector.detect(frames, context)
     assert reads
+    first_pixels = sum(reads)
     # the next slice of a series: the same banner over the same corner
     reads.clear()
     assert detector.detect(frames.copy(), context) == first
@@ -173,7 +174,7 @@ def test_crops_read_before_are_not_read_again(
     target = next(r for r in first if r.phi)
     changed[:, target.y0 : target.y1, target.x0 : target.x1] = 0
     assert target not in detector.detect(changed, context)
-    assert len(reads) <= 2
+    assert sum(reads) < first_pixels / 2  # with its second readings, where it reads no text
     # another detector remembers nothing
     reads.clear()
     assert TextDetector().detect(frames, context) == first

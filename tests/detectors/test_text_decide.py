@@ -1,14 +1,31 @@
-"""Reading and deciding: crops made dark on white; labels, dates and hints that make
-text PHI, and what OCR noise is not."""
+"""Reading and deciding: lines cut from blocks; crops made dark on white and read again
+where the first reading found no text; labels, dates and hints that make text PHI, and
+what OCR noise is not."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
-from medscrub.detectors.text import _dark_on_white, _is_sure_text, _is_text, _Matcher, _Word
+from medscrub.detectors.text import (
+    _bands,
+    _dark_on_white,
+    _is_sure_text,
+    _is_text,
+    _Matcher,
+    _read,
+    _read_mosaics,
+    _rescaled,
+    _scale_for,
+    _Task,
+    _Word,
+)
 from medscrub.hints import PhiHints
+
+_SERIF_ITALIC = "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf"
 
 
 def _run(*words: tuple[str, float]) -> list[_Word]:
@@ -82,3 +99,61 @@ def test_lines_of_both_polarities_in_one_crop_are_both_kept_as_ink() -> None:
     for band in (out[2:20], out[24:42]):
         assert (band < 128).sum() > 60  # each line's strokes are ink
     assert (out[:, 200:] < 128).sum() == 0  # the bars themselves are background
+
+
+def _text_on(shape: tuple[int, int], text: str, at: tuple[int, int], size: int, ink: int,
+             background: int, noise: float, seed: int) -> npt.NDArray[np.float32]:
+    """`text` in DejaVu Serif Italic over a flat background with Gaussian noise."""
+    image = Image.fromarray(np.full(shape, background, np.uint8))
+    ImageDraw.Draw(image).text(at, text, font=ImageFont.truetype(_SERIF_ITALIC, size), fill=ink)
+    rng = np.random.default_rng(seed)
+    return np.asarray(image, np.float32) + rng.normal(0.0, noise, shape).astype(np.float32)
+
+
+def _read_text(task: _Task, full: bool = True) -> str:
+    words = (_read if full else _read_mosaics)([task])
+    return " ".join(w.text for found in words.values() for w in found).upper()
+
+
+def test_a_sparse_line_beside_a_dense_one_is_cut_as_its_own_line() -> None:
+    """A bold line over a faint thin one: the faint line has fewer strokes per row than
+    the share of the bold line's busiest row that parts lines, but it is a line."""
+    strokes = np.zeros((30, 100), bool)
+    strokes[0:9, :80] = True  # dense line: 80 stroke pixels a row
+    strokes[9:19, :2] = True  # the gap between the lines: a descender or two
+    strokes[19:28, 10:30] = True  # sparse line: 20 a row, a quarter of the dense one's
+    labels = np.ones(strokes.shape, np.int32)
+    bands = _bands(strokes, labels, 1, 0, 0, 30, 100).tolist()
+    assert bands == [[0, 0, 9, 80], [19, 10, 28, 30]]
+
+
+def test_doubtful_glyph_heights_get_a_second_scale() -> None:
+    crop = (np.full((32, 200, 1), 128, np.uint8), None)
+    specks = _rescaled(_Task(0, crop, _scale_for(4.0), 4.0))  # specks taken for glyphs
+    assert specks is not None and specks.glyph == 28.0 and specks.scale == 1.0
+    two_lines = _rescaled(_Task(0, crop, _scale_for(24.0), 24.0))  # two lines taken for one
+    assert two_lines is not None and two_lines.glyph == pytest.approx(9.6)
+    assert _rescaled(_Task(0, crop, _scale_for(14.0), 14.0)) is None  # plausible
+
+
+def test_text_whose_glyph_height_was_misjudged_is_read_at_its_line_height() -> None:
+    """Light text under the dark tips of anatomy: the tips, taken for glyphs, made the
+    glyph estimate 4 pixels, too small to read 14-pixel capitals."""
+    crop = _text_on((36, 240), "PLACEBOE^OPHIRA", (4, 6), 18, 225, 150, 3.0, seed=3)
+    for x in np.linspace(15, 220, 6):
+        cv2.circle(crop, (int(x), 0), 3, 40.0, -1)
+    pixels = np.clip(crop, 0, 255).astype(np.uint8)[..., np.newaxis]
+    task = _Task(0, (pixels, None), _scale_for(4.0), 4.0)
+    assert "PLACEBOE" not in _read_text(task, full=False)  # the first reading fails
+    assert "PLACEBOE" in _read_text(task)
+
+
+def test_faint_dark_text_beside_dark_anatomy_is_read_in_the_other_polarity() -> None:
+    """A dark shape beside faint dark text wins the polarity vote for the light side
+    (its contrast sets the level that glyph pieces must pass, and only noise is left)."""
+    crop = _text_on((18, 240), "Phantomson", (120, 2), 12, 150, 170, 3.0, seed=3)
+    cv2.line(crop, (0, 9), (40, 9), 70.0, 15)
+    pixels = np.clip(crop, 0, 255).astype(np.uint8)[..., np.newaxis]
+    task = _Task(0, (pixels, None), _scale_for(8.5), 8.5)
+    assert "PHANTOMSON" not in _read_text(task, full=False)
+    assert "PHANTOMSON" in _read_text(task)
