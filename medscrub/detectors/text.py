@@ -108,6 +108,7 @@ _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
 _MIN_CHARS = 3
 _SURE, _SURE_SHORT = 60.0, 80.0  # all-text mode: confidence that makes a run surely text
+_SHORT_RUN = 3  # lower-case words of this many letters or fewer need _SURE_SHORT
 _LONG_WORD, _LONG_WORD_VARIETY = 8, 5  # a word this long, of this many distinct characters,
 # is text at any confidence
 
@@ -838,14 +839,25 @@ def _is_text(run: list[_Word]) -> bool:
 
 
 def _is_sure_text(run: list[_Word]) -> bool:
-    """Whether a run is surely text: a word read with :data:`_SURE` confidence, or one or
-    two capitals or digits (side markers, view codes) read with :data:`_SURE_SHORT`.
-    Stripes and the tips of anatomy read as short words ("w", "u") are not."""
-    best = max(w.conf for w in run)
-    chars = [ch for w in run for ch in w.text if ch.isalnum()]
+    """Whether a run is surely text: it spells a long word, or one of its words is sure.
+
+    A word is sure when read with :data:`_SURE` confidence, but one or two
+    alphanumerics only in capitals or digits (side markers, view codes) read with
+    :data:`_SURE_SHORT`, and a short lower-case word (:data:`_SHORT_RUN` letters or
+    fewer) only with :data:`_SURE_SHORT`. Stripes, the tips of anatomy and the edges
+    of buttons and fills read as short words ("w", "u", "mid"), or as a confident
+    letter beside noise ("F", "vy;r?e?"), are not.
+    """
+    return _spells_word(run) or any(_is_sure_word(word) for word in run)
+
+
+def _is_sure_word(word: _Word) -> bool:
+    chars = "".join(ch for ch in word.text if ch.isalnum())
     if len(chars) <= 2:
-        return best >= _SURE_SHORT and not any(ch.islower() for ch in chars)
-    return best >= _SURE or _spells_word(run)
+        return word.conf >= _SURE_SHORT and not any(ch.islower() for ch in chars)
+    if len(chars) <= _SHORT_RUN and chars.islower():
+        return word.conf >= _SURE_SHORT
+    return word.conf >= _SURE
 
 
 def _spells_word(run: list[_Word]) -> bool:

@@ -87,6 +87,11 @@ def test_short_words_are_sure_text_only_in_capitals_or_digits() -> None:
     assert _is_sure_text(_run(("12", 85.0)))
     assert not _is_sure_text(_run(("w", 87.0)))  # the tip of a shape read as a letter
     assert not _is_sure_text(_run(("R", 70.0)))
+    assert _is_sure_text(_run(("Pan", 88.0)))
+    assert not _is_sure_text(_run(("mid", 63.0)))  # the edge of a button and a fill
+    assert _is_sure_text(_run(("W:", 47.0), ("400", 47.0), ("L:40", 74.0)))
+    assert not _is_sure_text(_run(("3", 32.0), ("F", 64.0), ("vy;r?e?", 0.0)))  # one letter
+    # read with confidence, beside noise: the noise does not lend it its length
 
 
 def test_lines_of_both_polarities_in_one_crop_are_both_kept_as_ink() -> None:
