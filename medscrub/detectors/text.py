@@ -221,7 +221,7 @@ class TextDetector:
                     regions.add(_region([w for r in runs for w in r], box, ink.shape, True))
                 continue
             regions.update(_region(r, box, ink.shape, matcher.is_phi(r)) for r in runs)
-        return sorted(regions, key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi))
+        return sorted(regions, key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi, r.score))
 
     def _read_remembered(
         self, tasks: list[_Task]
@@ -535,13 +535,22 @@ def _glyph_heights(strokes: npt.NDArray[np.bool_], boxes: npt.NDArray[np.int64])
     _, _, stats, _ = cv2.connectedComponentsWithStats(strokes.view(np.uint8), connectivity=8)
     gx, gy, gw, gh = (stats[1:, k] for k in range(4))
     real = (gh >= _MIN_GLYPH) & (gh <= _MAX_HEIGHT) & (stats[1:, 4] >= _MIN_GLYPH)
-    cy, cx, gh = (gy + gh / 2)[real], (gx + gw / 2)[real], gh[real].astype(float)
+    order = np.argsort(gh[real], kind="stable")  # by height: a median is a rank
+    cy, cx = (gy + gh / 2)[real][order], (gx + gw / 2)[real][order]
+    gh = gh[real][order].astype(float)
     inside = (
         (cy >= boxes[:, :1]) & (cy < boxes[:, 2:3]) & (cx >= boxes[:, 1:2]) & (cx < boxes[:, 3:4])
     )
-    heights = np.where(inside, gh, np.nan)
-    some = inside.any(axis=1)
-    out[some] = np.nanmedian(heights[some], axis=1)
+    count = inside.sum(axis=1)
+    some = count > 0
+    if some.any():
+        # the components inside each box, counted in order of height: the median is the
+        # mean of the heights where that count first reaches the two middle ranks
+        ranks = np.cumsum(inside[some], axis=1)
+        n = count[some][:, np.newaxis]
+        low = (ranks >= (n + 1) // 2).argmax(axis=1)
+        high = (ranks >= n // 2 + 1).argmax(axis=1)
+        out[some] = (gh[low] + gh[high]) / 2
     return np.asarray(np.minimum(out, boxes[:, 2] - boxes[:, 0]), dtype=np.float64)
 
 
@@ -665,19 +674,24 @@ def _dark_on_white(
     stretched to black glyph by glyph (by the strongest smoothed ink near it).
     Pixels in `blank` are set to the background.
     """
-    keep = np.ones(planes.shape[:2], bool) if blank is None else ~blank
-    if not keep.any():
+    keep = None if blank is None else ~blank
+    if keep is not None and not keep.any():
         return np.full(planes.shape[:2], 255, np.uint8)
-    stds = planes[keep].std(axis=0)
-    gray = np.ascontiguousarray(planes[..., int(stds.argmax())])
-    gray[~keep] = np.median(gray[keep])
+    plane = 0
+    if planes.shape[-1] > 1:
+        values = planes.reshape(-1, planes.shape[-1]) if keep is None else planes[keep]
+        plane = int(values.std(axis=0).argmax())
+    gray = planes[..., plane].copy()
+    if keep is not None:
+        gray[~keep] = np.median(gray[keep])
     size = 2 * int(max(glyph, _MIN_HEIGHT)) + 1
     background = cv2.medianBlur(gray, min(size, 255))
     diff = gray.astype(np.float32) - background.astype(np.float32)
     noise = _INK_NOISE * 1.4826 * float(np.median(np.abs(diff)))
     edge = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     around = gray.astype(np.float32) - float(np.median(edge))  # against the crop's border
-    light, dark = _glyphs(around, glyph, noise), _glyphs(-around, glyph, noise)
+    bottom, top = np.percentile(around, [100.0 - _INK_PERCENTILE, _INK_PERCENTILE])
+    light, dark = _glyphs(around, top, glyph, noise), _glyphs(-around, -bottom, glyph, noise)
     fewer = min(light, dark)
     if not flipped and fewer >= _MIXED_PIECES and fewer >= _MIXED * max(light, dark):
         ink = np.abs(diff)  # lines of both polarities (a title bar over a menu): both read
@@ -694,9 +708,9 @@ def _dark_on_white(
     return np.asarray(255.0 - np.clip(ink * (255.0 / top), 0, 255), dtype=np.uint8)
 
 
-def _glyphs(ink: npt.NDArray[np.float32], glyph: float, noise: float) -> int:
-    """How many glyph-sized pieces stand out (above `noise`) on the positive side of `ink`."""
-    top = float(np.percentile(ink, _INK_PERCENTILE))
+def _glyphs(ink: npt.NDArray[np.float32], top: float, glyph: float, noise: float) -> int:
+    """How many glyph-sized pieces stand out (above `noise`, and a quarter of `top`, the
+    :data:`_INK_PERCENTILE` of `ink`) on the positive side of `ink`."""
     if top <= noise or top <= 0:
         return 0
     marks = ink > max(noise, top / 4)

@@ -162,3 +162,15 @@ def test_faint_dark_text_beside_dark_anatomy_is_read_in_the_other_polarity() -> 
     task = _Task(0, (pixels, None), _scale_for(8.5), 8.5)
     assert "PHANTOMSON" not in _read_text(task, full=False)
     assert "PHANTOMSON" in _read_text(task)
+
+
+def test_making_a_crop_dark_on_white_leaves_the_crop_unchanged() -> None:
+    """The moving pixels of a cine's median crop are blanked in a copy: the median,
+    shared by every candidate, keeps its pixels."""
+    rng = np.random.default_rng(0)
+    planes = rng.integers(0, 255, (20, 60, 1), dtype=np.uint8)
+    before = planes.copy()
+    blank = np.zeros((20, 60), bool)
+    blank[:, 30:] = True
+    _dark_on_white(planes, blank, 8.0)
+    assert np.array_equal(planes, before)
