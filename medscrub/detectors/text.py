@@ -26,7 +26,9 @@ The work has three stages, and only the last one is slow:
    upscaled so that its glyphs are :data:`_TARGET_GLYPH` pixels high, and
    stacked into one mosaic, so Tesseract runs once per image (per
    :data:`_MOSAIC_MAX_ROWS` of mosaic), never on the whole image and never
-   once per frame.
+   once per frame. A candidate that reads no text is read again, at a
+   second scale where its glyph height is doubtful and in the other
+   polarity.
 3. **Deciding**. Words are grouped into runs (words of one line with no wide
    gap); a run is PHI when it contains a header hint (names, IDs, places,
    birth-date spellings; compared after folding the OCR confusions
