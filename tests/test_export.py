@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from medscrub.cli.main import main
 from medscrub.export import ExportSettings, export_path
 from medscrub.keys import SecretKey
 from medscrub.model import Outcome
+from medscrub.photo.jpeg import segments
+from medscrub.photo.metadata import _png_chunks
 from medscrub.pipeline import Pipeline, RunSummary
 from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
@@ -64,23 +65,6 @@ def _linear(values: np.ndarray[Any, Any], center: float, width: float) -> np.nda
     return np.rint(out)
 
 
-def _png_chunks(data: bytes) -> list[bytes]:
-    chunks, pos = [], 8
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunks.append(kind)
-        pos += 12 + length
-    return chunks
-
-
-def _jpeg_markers(data: bytes) -> list[int]:
-    markers, pos = [], 2
-    while data[pos] == 0xFF and data[pos + 1] != 0xDA:
-        markers.append(data[pos + 1])
-        pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
-    return markers
-
-
 @pytest.mark.parametrize("image_format", ["png", "jpeg"])
 def test_pictures_carry_no_metadata(samples: Path, tmp_path: Path, image_format: str) -> None:
     src = samples / PATIENT_DIR
@@ -97,7 +81,7 @@ def test_pictures_carry_no_metadata(samples: Path, tmp_path: Path, image_format:
         if image_format == "png":
             assert set(_png_chunks(data)) == {b"IHDR", b"IDAT", b"IEND"}
         else:  # APP0 is the bare JFIF header; no APP1 (EXIF, XMP), APP2 (ICC), COM
-            markers = _jpeg_markers(data)
+            markers = [segment.marker for segment in segments(data)]
             assert not [m for m in markers if 0xE1 <= m <= 0xEF or m == 0xFE], markers
         assert not [s for s in FAKE_PHI_STRINGS if s.encode() in data]
 
