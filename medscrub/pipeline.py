@@ -757,6 +757,7 @@ class Pipeline:
                 tally.add(done)
                 if on_result is not None:
                     on_result(done.result)
+            remove_stale_temporaries(out)  # a worker killed while writing left its own
         finally:
             seconds = time.perf_counter() - start
             log.close({"counts": dict(tally.counts), "resumed": tally.resumed,

@@ -62,10 +62,11 @@ def test_a_worker_lost_mid_run_loses_and_repeats_nothing(client: Any, archive: P
             killed.append(pids[0])
 
     pipeline().run(archive, tmp_path / "dask", executor=client, on_result=kill_one)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker
     assert killed
+    # no temporary left either, though the killed worker may have been writing one
     assert tree(tmp_path / "dask") == tree(tmp_path / "local")
     assert essentials(tmp_path / "dask.audit.jsonl") == essentials(tmp_path / "local.audit.jsonl")
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker
 
 
 def test_any_executor_and_the_scheduler_option(client: Any, archive: Path, tmp_path: Path

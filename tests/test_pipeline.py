@@ -207,6 +207,20 @@ def test_stale_temporaries_are_removed_and_none_left(samples: Path, tmp_path: Pa
     assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
 
 
+def test_a_temporary_left_during_a_run_is_gone_when_it_ends(samples: Path, tmp_path: Path
+                                                            ) -> None:
+    """A worker killed while writing leaves its temporary mid-run; the run removes it."""
+    out = tmp_path / "o"
+    left = out / f".x.dcm.5678{TEMP_SUFFIX}"
+
+    def worker_killed_while_writing(_result: object) -> None:
+        left.write_bytes(b"partial")
+
+    Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(samples, out,
+                                                   on_result=worker_killed_while_writing)
+    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+
+
 def test_output_inside_input_is_refused(samples: Path) -> None:
     with pytest.raises(UnsupportedInputError, match="inside"):
         Pipeline().run(samples, samples / "out")
