@@ -1,7 +1,8 @@
 # Two entry points: `make demo` cleans sample_images/, `make test` runs every check.
 OUT ?= out/sample_images_clean
+UV ?= .venv-uv/bin/uv
 
-.PHONY: setup demo test lint samples annex
+.PHONY: setup demo test lint samples annex upgrade
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +16,12 @@ lint: setup
 
 test: lint
 	.venv/bin/python -m pytest -q
+
+# Move every dependency to the newest version pyproject.toml allows, install it and run
+# every check: commit uv.lock only if this passes.
+upgrade: setup
+	$(UV) lock --upgrade
+	$(MAKE) test
 
 samples: setup
 	.venv/bin/python tools/make_sample_images.py sample_images

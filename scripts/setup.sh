@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install everything medscrub needs on a fresh Debian machine: system packages
-# (tesseract-ocr and fonts, when they can be installed) and a virtual environment in .venv
-# with medscrub and its test tools. Safe to run again: it only adds what is missing.
+# (tesseract-ocr, the fonts the generated test sets are drawn with) and a virtual
+# environment in .venv holding medscrub, every optional feature and the development
+# tools, at the exact versions and hashes of uv.lock. Safe to run again: it only adds
+# what is missing. `make upgrade` is the one way the locked versions change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # tesseract for burned-in text; fonts for the generated burned-in text samples; Chromium
 # and its driver for the test that opens the review page in a real (headless) browser;
 # exiftool for the metadata dumps of the photo tests and benchmark.
-SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf chromium chromium-driver libimage-exiftool-perl"
+SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-dejavu-extra fonts-freefont-ttf fonts-liberation fonts-liberation2 chromium chromium-driver libimage-exiftool-perl"
 installed=$(dpkg-query -W -f='${Status} ${Package}\n' $SYSTEM_PACKAGES 2>/dev/null \
   | grep -c "install ok installed" || true)
 if [ "$installed" -lt "$(echo $SYSTEM_PACKAGES | wc -w)" ]; then
@@ -20,13 +22,19 @@ if [ "$installed" -lt "$(echo $SYSTEM_PACKAGES | wc -w)" ]; then
   fi
 fi
 
+# uv itself, pinned with hashes, in a folder of its own (a sync of .venv would remove it).
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+if [ -z "${UV:-}" ]; then
+  UV=.venv-uv/bin/uv
+  if [ ! -x "$UV" ] || ! cmp -s scripts/uv-requirements.txt .venv-uv/requirements.txt; then
+    rm -rf .venv-uv
+    "$PYTHON" -m venv .venv-uv
+    .venv-uv/bin/python -m pip install -q --disable-pip-version-check --require-hashes \
+      -r scripts/uv-requirements.txt
+    cp scripts/uv-requirements.txt .venv-uv/requirements.txt
+  fi
 fi
-stamp=.venv/.medscrub-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
-  touch "$stamp"
-fi
+
+# --locked: stop if uv.lock no longer matches pyproject.toml instead of re-resolving.
+export UV_PYTHON_DOWNLOADS=never
+"$UV" sync --locked --all-extras --python "$PYTHON" --quiet
