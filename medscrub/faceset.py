@@ -11,7 +11,7 @@ up to +/-30 degrees, grayscale, two faces in one image, partial covering
 (surgical mask, dark glasses band) and a small face on a 12-megapixel
 background. :func:`negative_set` gives face-free images for false positives.
 
-scikit-image is needed only here (``pip install 'medscrub[test]'``).
+scikit-image is needed only here (the ``test`` dependency group: ``uv sync``).
 """
 
 from __future__ import annotations

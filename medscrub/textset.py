@@ -4,11 +4,11 @@
 shapes: ultrasound banners on RGB cines, ``label: value`` blocks on 16-bit CT
 and 12-bit MR, inverted (MONOCHROME1) radiographs, 3-D rendering exports,
 viewer screenshots, low-contrast and coloured text, and text rotated by 90
-degrees.  Fonts (every TrueType file installed below
-``/usr/share/fonts/truetype``), glyph heights (from 7 px upward), positions and
-colours are drawn from :func:`numpy.random.default_rng` with a fixed seed, so
-the set is not one layout repeated and yet is reproducible for a given seed,
-font installation and set of library versions.
+degrees.  Fonts (a fixed list of TrueType files from Debian's font packages,
+:data:`FONTS`), glyph heights (from 7 px upward), positions and colours are
+drawn from :func:`numpy.random.default_rng` with a fixed seed, so the set is
+not one layout repeated and yet is reproducible for a given seed and set of
+library versions, whatever other fonts a machine has.
 
 Every case has its own fake patient: the header carries the same name, ID,
 dates and institution as the burned-in text, so detectors that take header
@@ -24,7 +24,6 @@ No value in this module belongs to a real person or institution.
 from __future__ import annotations
 
 import functools
-import glob
 import json
 import os
 import pathlib
@@ -48,9 +47,12 @@ from medscrub.samples import (
 )
 
 __all__ = [
-    "FONT_GLOB",
+    "FONTS",
+    "FONT_PACKAGES",
+    "FONT_ROOT",
     "KINDS",
     "TEXT_GROUND_TRUTH_NAME",
+    "MissingFontError",
     "TextCase",
     "generate_text_set",
     "load_text_ground_truth",
@@ -70,8 +72,48 @@ KINDS: tuple[str, ...] = (
     "rotated",
 )
 
-#: Glob (recursive) of the fonts used; sorted for determinism.
-FONT_GLOB = "/usr/share/fonts/truetype/**/*.ttf"
+#: Where the Debian font packages put their TrueType files.
+FONT_ROOT = pathlib.Path("/usr/share/fonts/truetype")
+
+#: The Debian packages that hold :data:`FONTS` (``scripts/setup.sh`` installs them).
+FONT_PACKAGES = ("fonts-dejavu-core", "fonts-dejavu-extra", "fonts-freefont-ttf",
+                 "fonts-liberation", "fonts-liberation2")
+
+#: The fonts the set is drawn with, below :data:`FONT_ROOT`, in the order fonts are drawn
+#: from. A fixed list: fonts a machine has beyond it change nothing, and one missing from
+#: it stops the set with its name.
+FONTS: tuple[str, ...] = (
+    "dejavu/DejaVuMathTeXGyre.ttf", "dejavu/DejaVuSans-Bold.ttf",
+    "dejavu/DejaVuSans-BoldOblique.ttf", "dejavu/DejaVuSans-ExtraLight.ttf",
+    "dejavu/DejaVuSans-Oblique.ttf", "dejavu/DejaVuSans.ttf",
+    "dejavu/DejaVuSansCondensed-Bold.ttf", "dejavu/DejaVuSansCondensed-BoldOblique.ttf",
+    "dejavu/DejaVuSansCondensed-Oblique.ttf", "dejavu/DejaVuSansCondensed.ttf",
+    "dejavu/DejaVuSansMono-Bold.ttf", "dejavu/DejaVuSansMono-BoldOblique.ttf",
+    "dejavu/DejaVuSansMono-Oblique.ttf", "dejavu/DejaVuSansMono.ttf",
+    "dejavu/DejaVuSerif-Bold.ttf", "dejavu/DejaVuSerif-BoldItalic.ttf",
+    "dejavu/DejaVuSerif-Italic.ttf", "dejavu/DejaVuSerif.ttf",
+    "dejavu/DejaVuSerifCondensed-Bold.ttf", "dejavu/DejaVuSerifCondensed-BoldItalic.ttf",
+    "dejavu/DejaVuSerifCondensed-Italic.ttf", "dejavu/DejaVuSerifCondensed.ttf",
+    "freefont/FreeMono.ttf", "freefont/FreeMonoBold.ttf", "freefont/FreeMonoBoldOblique.ttf",
+    "freefont/FreeMonoOblique.ttf", "freefont/FreeSans.ttf", "freefont/FreeSansBold.ttf",
+    "freefont/FreeSansBoldOblique.ttf", "freefont/FreeSansOblique.ttf", "freefont/FreeSerif.ttf",
+    "freefont/FreeSerifBold.ttf", "freefont/FreeSerifBoldItalic.ttf",
+    "freefont/FreeSerifItalic.ttf", "liberation/LiberationMono-Bold.ttf",
+    "liberation/LiberationMono-BoldItalic.ttf", "liberation/LiberationMono-Italic.ttf",
+    "liberation/LiberationMono-Regular.ttf", "liberation/LiberationSans-Bold.ttf",
+    "liberation/LiberationSans-BoldItalic.ttf", "liberation/LiberationSans-Italic.ttf",
+    "liberation/LiberationSans-Regular.ttf", "liberation/LiberationSansNarrow-Bold.ttf",
+    "liberation/LiberationSansNarrow-BoldItalic.ttf", "liberation/LiberationSansNarrow-Italic.ttf",
+    "liberation/LiberationSansNarrow-Regular.ttf", "liberation/LiberationSerif-Bold.ttf",
+    "liberation/LiberationSerif-BoldItalic.ttf", "liberation/LiberationSerif-Italic.ttf",
+    "liberation/LiberationSerif-Regular.ttf", "liberation2/LiberationMono-Bold.ttf",
+    "liberation2/LiberationMono-BoldItalic.ttf", "liberation2/LiberationMono-Italic.ttf",
+    "liberation2/LiberationMono-Regular.ttf", "liberation2/LiberationSans-Bold.ttf",
+    "liberation2/LiberationSans-BoldItalic.ttf", "liberation2/LiberationSans-Italic.ttf",
+    "liberation2/LiberationSans-Regular.ttf", "liberation2/LiberationSerif-Bold.ttf",
+    "liberation2/LiberationSerif-BoldItalic.ttf", "liberation2/LiberationSerif-Italic.ttf",
+    "liberation2/LiberationSerif-Regular.ttf",
+)
 
 #: File name of the ground truth written by :func:`write_text_set`.
 TEXT_GROUND_TRUTH_NAME = "text_ground_truth.json"
@@ -211,15 +253,31 @@ def _study_lines(ident: _Identity, rng: np.random.Generator) -> list[tuple[str, 
 # ---------------------------------------------------------------------------
 
 
-@functools.cache
+class MissingFontError(FileNotFoundError):
+    """A font of :data:`FONTS` is not installed."""
+
+
 def _font_paths() -> tuple[str, ...]:
-    return tuple(sorted(glob.glob(FONT_GLOB, recursive=True)))
+    """The files of :data:`FONTS`, all of them present.
+
+    Raises
+    ------
+    MissingFontError
+        Naming the missing files and the packages that hold them.
+    """
+    paths = tuple(str(FONT_ROOT / name) for name in FONTS)
+    missing = [name for name, path in zip(FONTS, paths, strict=True)
+               if not os.path.isfile(path)]
+    if missing:
+        raise MissingFontError(
+            f"{len(missing)} font(s) of the text set missing under {FONT_ROOT} (first: "
+            f"{missing[0]}); run scripts/setup.sh, which installs {' '.join(FONT_PACKAGES)}"
+        )
+    return paths
 
 
 @functools.cache
 def _load_font(path: str, size: int) -> _Font:
-    if not path:
-        return ImageFont.load_default(size=size)
     return ImageFont.truetype(path, size)
 
 
@@ -282,10 +340,10 @@ class _Scene:
         return int(self.background.shape[1]), int(self.background.shape[2])
 
     def pick_font(self) -> str:
-        """Draw a font file (``""`` means PIL's default font) and record it."""
+        """Draw a font file of :data:`FONTS` and record it."""
         paths = _font_paths()
-        path = str(paths[int(self.rng.integers(len(paths)))]) if paths else ""
-        self.fonts.append(os.path.basename(path) if path else "PIL-default")
+        path = paths[int(self.rng.integers(len(paths)))]
+        self.fonts.append(os.path.basename(path))
         return path
 
     def free(self, rect: _Rect, gap: int = 3) -> bool:

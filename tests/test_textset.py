@@ -10,9 +10,13 @@ import numpy.typing as npt
 import pytest
 from pydicom import dcmread
 
+import medscrub.textset as textset
 from medscrub.textset import (
+    FONT_ROOT,
+    FONTS,
     KINDS,
     TEXT_GROUND_TRUTH_NAME,
+    MissingFontError,
     TextCase,
     generate_text_set,
     load_text_ground_truth,
@@ -138,3 +142,42 @@ def test_write_round_trip(tmp_path: Path) -> None:
         assert ds.PixelData == case.dataset.PixelData
         assert ds.PatientID == case.dataset.PatientID
         assert truth[name] == list(zip(case.boxes, case.frames, strict=True))
+
+
+def _font_tree(root: Path, names: tuple[str, ...]) -> Path:
+    """A font folder holding links to the installed `names`."""
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(FONT_ROOT / name)
+    return root
+
+
+def _case_bytes(cases: list[TextCase]) -> list[bytes]:
+    return [bytes(case.dataset.PixelData) for case in cases]
+
+
+def test_fonts_are_a_fixed_list_whatever_else_is_installed(
+    cases: list[TextCase], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(FONTS) == len(set(FONTS)) == 62 and list(FONTS) == sorted(FONTS)
+    assert {font for case in cases for font in case.fonts} <= {Path(f).name for f in FONTS}
+    root = _font_tree(tmp_path / "fonts", FONTS)
+    # a machine with more fonts: hand-lettered and comic faces beside the listed ones
+    for extra in ("humor-sans/Humor-Sans.ttf", "dkg-handwriting/DkgHandwriting.ttf",
+                  "aaa/AAA-First.ttf"):
+        (root / extra).parent.mkdir(parents=True)
+        (root / extra).symlink_to(FONT_ROOT / "freefont/FreeSerifItalic.ttf")
+    monkeypatch.setattr(textset, "FONT_ROOT", root)
+    again = generate_text_set(0, len(KINDS))
+    assert _case_bytes(again) == _case_bytes(cases[:len(KINDS)])
+    assert [c.fonts for c in again] == [c.fonts for c in cases[:len(KINDS)]]
+
+
+def test_a_missing_font_stops_the_set_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = "liberation2/LiberationSans-Bold.ttf"
+    root = _font_tree(tmp_path / "fonts", tuple(f for f in FONTS if f != missing))
+    monkeypatch.setattr(textset, "FONT_ROOT", root)
+    with pytest.raises(MissingFontError, match=f"first: {missing}.*fonts-liberation2"):
+        generate_text_set(0, 1)
