@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="medscrub", description="De-identify medical images (DICOM) for sharing."
     )
     parser.add_argument("--version", action="version", version=f"medscrub {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("-v", "--verbose", "--debug", action="store_true",
+                        help="log progress details, and the tracebacks behind a file's reason")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (scan, redact, review, export, report, actions, detectors):
         module.add_parser(commands)
@@ -39,8 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(name)s: %(message)s",
     )
-    if not args.verbose:  # pydicom reports every oddity of the files it reads
-        logging.getLogger("pydicom").setLevel(logging.ERROR)
+    if not args.verbose:
+        # pydicom reports every oddity of the files it reads, and logs each decoder's
+        # refusal with its traceback; the file's one-line reason says what matters
+        logging.getLogger("pydicom").setLevel(logging.CRITICAL)
     try:
         code: int = args.run(args)
     except ProfileError as exc:

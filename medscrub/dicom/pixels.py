@@ -84,6 +84,18 @@ class DecodedPixels:
     bits_allocated: int = 0
 
 
+def _refusal(exc: Exception) -> str:
+    """One line on why decoding failed: the first decoder's own words when pydicom tried
+    several (``"gdcm: GDCM does not support 'JPEG Extended' for samples with 12-bit
+    precision"``), else the error's class (its text could quote the file's bytes)."""
+    lines = str(exc).splitlines()
+    if isinstance(exc, RuntimeError) and lines and lines[0].startswith("Unable to decode"):
+        first = next((line.strip() for line in lines[1:] if line.strip()), "")
+        if first:
+            return first[:200]
+    return exc.__class__.__name__
+
+
 def decode_frames(ds: Dataset) -> DecodedPixels:
     """Decode every frame of `ds` into a ``(frames, rows, columns, samples)`` array.
 
@@ -104,8 +116,7 @@ def decode_frames(ds: Dataset) -> DecodedPixels:
         # pydicom annotates its keyword options loosely
         arr, meta = decoder.as_array(ds, as_rgb=False)  # type: ignore[arg-type]
     except Exception as exc:  # backends raise many kinds of error
-        reason = exc.__class__.__name__
-        raise UnsupportedInputError(f"pixel data cannot be decoded ({reason})") from None
+        raise UnsupportedInputError(f"pixel data cannot be decoded ({_refusal(exc)})") from None
     n = int(meta.get("number_of_frames", 1) or 1)
     rows, cols = int(meta["rows"]), int(meta["columns"])
     samples = int(meta["samples_per_pixel"])
