@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from medscrub.cli.main import main
@@ -136,3 +137,25 @@ def test_detectors_command(capsys: pytest.CaptureFixture[str],
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     assert main(["detectors"]) == 1
     assert "tesseract: unavailable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_decoder_refusal_is_one_line_and_tracebacks_need_verbose(
+    tmp_path: Path, verbose: bool
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    twelve_bit = Path(pydicom.__file__).parent / "data" / "test_files" / "JPEG-lossy.dcm"
+    (src / "ct.dcm").write_bytes(twelve_bit.read_bytes())
+    flags = ["-v"] if verbose else []
+    done = subprocess.run(
+        [sys.executable, "-m", "medscrub.cli.main", *flags, "redact", str(src), "-o",
+         str(tmp_path / "out"), "--key", KEY_TEXT],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 1
+    assert ("Traceback" in done.stderr) is verbose
+    if not verbose:
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("QUARANTINED ct.dcm: pixel data cannot be decoded (")
+        assert "12-bit precision" in line
