@@ -1,11 +1,14 @@
 # Two entry points: `make demo` cleans sample_images/, `make test` runs every check.
 OUT ?= out/sample_images_clean
-UV ?= .venv-uv/bin/uv
 
-.PHONY: setup demo test lint samples annex upgrade
+.PHONY: setup bench-setup demo test lint samples annex lock upgrade
 
 setup:
 	@bash scripts/setup.sh
+
+# the tools the benchmarks compare against, at the versions of requirements-bench.lock
+bench-setup:
+	@LOCK=requirements-bench.lock bash scripts/setup.sh
 
 demo: setup
 	.venv/bin/medscrub redact sample_images -o $(OUT) --key demo-key-not-secret-0001
@@ -17,10 +20,14 @@ lint: setup
 test: lint
 	.venv/bin/python -m pytest -q
 
-# Move every dependency to the newest version pyproject.toml allows, install it and run
-# every check: commit uv.lock only if this passes.
+# after editing dependencies in pyproject.toml: pin what changed, keep every other pin
+lock: setup
+	bash scripts/lock.sh
+
+# move every pin to the newest version pyproject.toml allows, install and run every check;
+# commit the locks only if this passes
 upgrade: setup
-	$(UV) lock --upgrade
+	bash scripts/lock.sh --upgrade
 	$(MAKE) test
 
 samples: setup

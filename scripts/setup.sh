@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install everything medscrub needs on a fresh Debian machine: system packages
 # (tesseract-ocr, the fonts the generated test sets are drawn with) and a virtual
-# environment in .venv holding medscrub, every optional feature and the development
-# tools, at the exact versions and hashes of uv.lock. Safe to run again: it only adds
-# what is missing. `make upgrade` is the one way the locked versions change.
+# environment in .venv holding exactly the packages of requirements.lock (versions and
+# hashes), then medscrub itself. Safe to run again: it only changes what differs.
+# `make upgrade` is the one way the locked versions move.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +22,8 @@ if [ "$installed" -lt "$(echo $SYSTEM_PACKAGES | wc -w)" ]; then
   fi
 fi
 
-# uv itself, pinned with hashes, in a folder of its own (a sync of .venv would remove it).
+# uv, pinned with hashes, in a folder of its own (syncing .venv would remove it). Another
+# platform than those hashed: install uv yourself and run `UV=/path/to/uv make setup`.
 PYTHON=${PYTHON:-python3}
 if [ -z "${UV:-}" ]; then
   UV=.venv-uv/bin/uv
@@ -35,6 +36,9 @@ if [ -z "${UV:-}" ]; then
   fi
 fi
 
-# --locked: stop if uv.lock no longer matches pyproject.toml instead of re-resolving.
-export UV_PYTHON_DOWNLOADS=never
-"$UV" sync --locked --all-extras --python "$PYTHON" --quiet
+export UV_PYTHON_DOWNLOADS=never  # use this machine's Python, never fetch one
+LOCK=${LOCK:-requirements.lock}
+[ -x .venv/bin/python ] || "$UV" venv -q .venv --python "$PYTHON"
+# exactly the lock: anything else in .venv goes, every file's hash is checked
+"$UV" pip sync -q --python .venv/bin/python --require-hashes "$LOCK"
+"$UV" pip install -q --python .venv/bin/python --no-deps -e .
