@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from medscrub._version import __version__
@@ -41,9 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(name)s: %(message)s",
     )
     if not args.verbose:
-        # pydicom reports every oddity of the files it reads, and logs each decoder's
-        # refusal with its traceback; the file's one-line reason says what matters
+        # pydicom reports every oddity of the files it reads, as log records and as
+        # warnings, and logs each decoder's refusal with its traceback; the file's
+        # one-line reason says what matters
         logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
     try:
         code: int = args.run(args)
     except ProfileError as exc:

@@ -145,8 +145,9 @@ def test_a_decoder_refusal_is_one_line_and_tracebacks_need_verbose(
 ) -> None:
     src = tmp_path / "in"
     src.mkdir()
-    twelve_bit = Path(pydicom.__file__).parent / "data" / "test_files" / "JPEG-lossy.dcm"
-    (src / "ct.dcm").write_bytes(twelve_bit.read_bytes())
+    files = Path(pydicom.__file__).parent / "data" / "test_files"
+    (src / "ct.dcm").write_bytes((files / "JPEG-lossy.dcm").read_bytes())  # 12-bit JPEG
+    (src / "odd.dcm").write_bytes((files / "badVR.dcm").read_bytes())  # IS '1A': a warning
     flags = ["-v"] if verbose else []
     done = subprocess.run(
         [sys.executable, "-m", "medscrub.cli.main", *flags, "redact", str(src), "-o",
@@ -155,7 +156,9 @@ def test_a_decoder_refusal_is_one_line_and_tracebacks_need_verbose(
     )
     assert done.returncode == 1
     assert ("Traceback" in done.stderr) is verbose
+    assert ("UserWarning" in done.stderr) is verbose
     if not verbose:
-        [line] = done.stderr.strip().splitlines()
-        assert line.startswith("QUARANTINED ct.dcm: pixel data cannot be decoded (")
-        assert "12-bit precision" in line
+        twelve, odd = done.stderr.strip().splitlines()
+        assert twelve.startswith("QUARANTINED ct.dcm: pixel data cannot be decoded (")
+        assert "12-bit precision" in twelve
+        assert odd.startswith("QUARANTINED odd.dcm: ")
