@@ -30,6 +30,7 @@ from pydicom.pixels.processing import convert_color_space
 from medscrub.audit import AuditLog, write_report
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
 from medscrub.detectors.faces import head_area
+from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
 from medscrub.dicom.header import HeaderResult, deidentify, method_code_item
@@ -212,11 +213,6 @@ def _device(body: Node) -> dict[str, str | int]:
     for keyword in ("Rows", "Columns"):
         found[keyword] = us_value(body.get(tag_of(keyword)), 0)
     return found
-
-
-def _to_redact(found: Sequence[Region], mode: str) -> list[Region]:
-    """The regions a text mode removes: PHI only, or (all-text) every text region."""
-    return [r for r in found if r.phi or mode == "all-text"]
 
 
 def _viewed(photometric: str) -> str:
@@ -479,8 +475,8 @@ class Pipeline:
             # neighbour read as part of it. An image whose last look still finds text
             # is not written. An unchanged image needs no second look (same answer).
             for look in range(1, _TEXT_LOOKS + 1):
-                found = _to_redact(detector.detect(_view(frames, photometric), context),
-                                   context.mode)
+                found = context.redacted(
+                    detect_checked(detector, _view(frames, photometric), context))
                 if not found:
                     break
                 if look == _TEXT_LOOKS:
@@ -502,7 +498,7 @@ class Pipeline:
         again, and a face still found (a blur too weak for it) stops the file."""
         detector = self._face_detector()
         context = Context(photometric=_viewed(photometric), bits_stored=bits_stored)
-        found = detector.detect(_view(frames, photometric), context)
+        found = detect_checked(detector, _view(frames, photometric), context)
         if not found:
             return []
         _, rows, cols, _ = frames.shape
@@ -514,7 +510,7 @@ class Pipeline:
             left = [h for h in heads
                     if not (frames[h.frames or slice(None), h.y0:h.y1, h.x0:h.x1] == value).all()]
         else:
-            left = list(detector.detect(_view(frames, photometric), context))
+            left = detect_checked(detector, _view(frames, photometric), context)
         if left:
             raise VerificationFailed(f"a face is still found after redaction ({len(left)})")
         return heads

@@ -36,6 +36,7 @@ from PIL import ExifTags, Image
 from pydicom.datadict import keyword_for_tag
 
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
+from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
 from medscrub.dicom.io import (
@@ -428,7 +429,7 @@ def _detect(frames: np.ndarray[Any, Any], context: Context, faces: bool,
     detectors = [text_detector, face_detector if faces else None]
     total = frames.shape[0]
     return [_region_finding(r, total, page) for d in detectors if d is not None
-            for r in d.detect(frames, context)]
+            for r in detect_checked(d, frames, context)]
 
 
 def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]:

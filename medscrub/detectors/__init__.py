@@ -79,6 +79,10 @@ class Context:
     hints: PhiHints = field(default_factory=PhiHints)
     mode: Literal["phi", "all-text"] = "phi"
 
+    def redacted(self, regions: Sequence[Region]) -> list[Region]:
+        """The regions this mode removes: PHI only, or (all-text) every one found."""
+        return [r for r in regions if r.phi or self.mode == "all-text"]
+
 
 @runtime_checkable
 class Detector(Protocol):
