@@ -10,7 +10,9 @@ detector, and nothing is written.
 The limits per region kind come from measurements over the generated text and
 face sets, the sample images, pydicom's and pydicom-data's vendor files and
 real radiographs with burned-in text (``benchmarks/bench_plausibility.py``
-prints them); each limit leaves a wide margin over the largest value seen.
+prints them), under the ``standard`` and ``share`` profiles. Largest seen:
+2 faces on a frame, covering 20 % of it; 17 text regions to redact on a frame,
+covering 46 % of it (a textured photo with no text, in all-text mode).
 """
 
 from __future__ import annotations
