@@ -1,7 +1,7 @@
 """Generate ``medscrub/_annex_e.py`` from DICOM PS3.15 Table E.1-1.
 
 Usage: ``python tools/gen_annex_e.py [TABLE_JSON]`` (default:
-``../shared/standards/ps3.15-table-e.1-1.json`` beside the checkout).
+``tools/standards/ps3.15-table-e.1-1.json``, with its provenance beside it).
 
 Every row of the table is written, in the table's order, with its basic-profile
 action and each option column's action. Repeating-group rows (50xx, 60xx) become
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = ROOT.parent / "shared" / "standards" / "ps3.15-table-e.1-1.json"
+DEFAULT_SOURCE = ROOT / "tools" / "standards" / "ps3.15-table-e.1-1.json"
 TARGET = ROOT / "medscrub" / "_annex_e.py"
 
 #: Table column -> medscrub option id (the ids of CID 7050 in medscrub).
