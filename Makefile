@@ -14,7 +14,7 @@ demo: setup
 	.venv/bin/medscrub redact sample_images -o $(OUT) --key demo-key-not-secret-0001
 
 lint: setup
-	.venv/bin/ruff check medscrub tests tools benchmarks
+	.venv/bin/ruff check medscrub medscrub_testing tests tools benchmarks
 	.venv/bin/mypy
 
 test: lint

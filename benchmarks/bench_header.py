@@ -1,7 +1,7 @@
 """Header-only throughput: medscrub against dicognito and a plain pydicom round trip.
 
 Generates ``--files`` single-frame DICOM files (CT 256x256 and MR 192x192, 16-bit,
-with the fake PHI of :mod:`medscrub.samples` in the header: private blocks,
+with the fake PHI of :mod:`medscrub_testing.samples` in the header: private blocks,
 nested sequences, an overlay, an icon image) and times three tools over the
 same files, each writing every file to its own output folder:
 
@@ -42,7 +42,7 @@ import medscrub
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import make_ct, make_mr
+from medscrub_testing.samples import make_ct, make_mr
 
 KEY_TEXT = "benchmark-key-0123456789"
 CT_SERIES = 1

@@ -3,9 +3,9 @@
 Everything runs pinned to one core (``os.sched_setaffinity``; the tools compared
 run as child processes, which inherit it), OpenCV with one thread.
 
-1. **Face recall** on the generated evaluation set (:func:`medscrub.faceset.face_set`,
+1. **Face recall** on the generated evaluation set (:func:`medscrub_testing.faceset.face_set`,
    63 faces) and false positives on face-free images
-   (:func:`medscrub.faceset.negative_set`), for medscrub's CenterFace and BlazeFace
+   (:func:`medscrub_testing.faceset.negative_set`), for medscrub's CenterFace and BlazeFace
    detectors and, with ``--deface-python``, for deface's CenterFace on the same images
    (deface cannot share medscrub's environment: it needs the GUI OpenCV wheel; install it
    in its own venv, e.g. ``python -m venv /tmp/facevenv && /tmp/facevenv/bin/pip install
@@ -14,7 +14,7 @@ run as child processes, which inherit it), OpenCV with one thread.
    deface: its box scaled by its default ``mask_scale`` 1.3); "whole" counts faces covered
    entirely.
 2. **Metadata only**: ``--files`` 12-megapixel JPEGs (4032x3024, every metadata channel
-   holding fake PHI, see :mod:`medscrub.photoset`) cleaned by
+   holding fake PHI, see :mod:`medscrub_testing.photoset`) cleaned by
    :meth:`medscrub.Pipeline.run` with the Basic Profile (no pixel step: JPEGs are
    cleaned without decoding) against ``exiftool -all=`` run once per file and once over
    the folder. Files/s and the ratio are printed, and what each left behind.
@@ -46,13 +46,13 @@ import numpy as np
 
 from medscrub.detectors import Context, Detector
 from medscrub.detectors.faces import BlazeFaceDetector, CenterFaceDetector, head_area
-from medscrub.faceset import FaceSample, face_set, negative_set
 from medscrub.model import Region
 from medscrub.photo import metadata_channels
-from medscrub.photoset import phi_photo
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
+from medscrub_testing.faceset import FaceSample, face_set, negative_set
+from medscrub_testing.photoset import phi_photo
 
 MARGIN = Profile().face_margin
 DEFACE_MASK_SCALE = 1.3

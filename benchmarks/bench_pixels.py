@@ -33,7 +33,7 @@ from pydicom.uid import (
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
-from medscrub.samples import make_us_cine_with_boxes, to_jpeg_baseline
+from medscrub_testing.samples import make_us_cine_with_boxes, to_jpeg_baseline
 
 ROWS, COLUMNS = 480, 640
 SYNTAXES: tuple[UID, ...] = (

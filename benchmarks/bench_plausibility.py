@@ -30,11 +30,11 @@ import pydicom
 import medscrub.pipeline as pipeline_module
 from medscrub.detectors import Context, Detector
 from medscrub.detectors.plausibility import LIMITS, load
-from medscrub.faceset import face_set, negative_set
 from medscrub.model import Region
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.textset import write_text_set
+from medscrub_testing.faceset import face_set, negative_set
+from medscrub_testing.textset import write_text_set
 
 _HERE = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Scan, export and review page throughput, against baselines measured in the same run.
 
 Generates ``--files`` single-frame DICOM files (CT 256x256 and MR 192x192, 16-bit,
-with the fake PHI of :mod:`medscrub.samples`) and times, in one process:
+with the fake PHI of :mod:`medscrub_testing.samples`) and times, in one process:
 
 * ``pydicom read``: ``dcmread`` of every file, pixel data included (the floor of
   any tool that looks at each file);
@@ -37,8 +37,8 @@ from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub.review import write_review
-from medscrub.samples import make_ct, make_mr
 from medscrub.scan import scan_path
+from medscrub_testing.samples import make_ct, make_mr
 
 KEY = SecretKey.from_text("benchmark-key-0123456789")
 

@@ -1,7 +1,7 @@
 """Scaling: files/s with 1 and 2 worker processes, and a Dask cluster against the local pool.
 
 Generates ``--files`` single-frame DICOM files (CT 256x256 and MR 192x192, 16-bit, with
-the fake PHI of :mod:`medscrub.samples`) and times :meth:`medscrub.pipeline.Pipeline.run`
+the fake PHI of :mod:`medscrub_testing.samples`) and times :meth:`medscrub.pipeline.Pipeline.run`
 over the same folder in several set-ups, each writing to its own output folder:
 
 * header path (Basic Profile): ``jobs=1`` and ``jobs=2``;
@@ -41,7 +41,7 @@ import medscrub
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import (
+from medscrub_testing.samples import (
     make_ct,
     make_mr,
     make_secondary_capture_with_boxes,

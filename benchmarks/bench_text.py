@@ -1,6 +1,6 @@
 """Burned-in text: recall and precision of PHI boxes, and images/s, on the evaluation set.
 
-Writes the generated set of :mod:`medscrub.textset` (``--count`` cases of nine kinds:
+Writes the generated set of :mod:`medscrub_testing.textset` (``--count`` cases of nine kinds:
 ultrasound banners, CT/MR/CR exports with label blocks, 3-D renderings,
 screenshots, low-contrast, coloured and rotated text), runs the whole pipeline
 with Clean Pixel Data in ``phi`` mode on every file, and scores the regions each
@@ -41,7 +41,7 @@ from medscrub.keys import SecretKey
 from medscrub.model import Outcome, Region
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.textset import TEXT_GROUND_TRUTH_NAME, load_text_ground_truth, write_text_set
+from medscrub_testing.textset import TEXT_GROUND_TRUTH_NAME, load_text_ground_truth, write_text_set
 
 COVERED, TOUCHED = 0.9, 0.1
 NEAR = 6  # pixels around a text line still counted as its own

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from medscrub.keys import SecretKey
-from medscrub.samples import write_samples
+from medscrub_testing.samples import write_samples
 
 KEY_TEXT = "test-key-0123456789abcdef"
+
+#: Marks a test (or, as ``pytestmark``, a module) that runs Tesseract.
+needs_tesseract = pytest.mark.skipif(
+    shutil.which("tesseract") is None,
+    reason="tesseract not installed (apt-get install tesseract-ocr)",
+)
 
 
 @pytest.fixture(scope="session")

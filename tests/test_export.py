@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from medscrub.pipeline import Pipeline, RunSummary
 from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
 from medscrub.review import write_review
-from medscrub.samples import (
+from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
     PATIENT_DIR,
     make_cr_monochrome1,
@@ -33,10 +32,8 @@ from medscrub.samples import (
     make_mr,
     make_us_cine_with_boxes,
 )
-from tests.conftest import KEY_TEXT
+from tests.conftest import KEY_TEXT, needs_tesseract
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="tesseract is not installed")
 BASIC = Profile()
 US_BANNER = (3, 2, 29, 184)
 BANNER_RULE = Profile(pixel_rules=(PixelRule(boxes=(US_BANNER,), modality="US"),))

@@ -36,7 +36,7 @@ from medscrub.limits import Limits
 from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
-from medscrub.samples import (
+from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
     make_ct,
     make_mr,
@@ -44,7 +44,7 @@ from medscrub.samples import (
     make_photo_png,
     make_us_cine,
 )
-from medscrub.samples import to_jpeg_baseline as jpeg_baseline
+from medscrub_testing.samples import to_jpeg_baseline as jpeg_baseline
 from tests.conftest import KEY_TEXT
 
 CORPUS = Path(__file__).parent / "corpus"

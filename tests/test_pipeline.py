@@ -23,7 +23,7 @@ from medscrub.keys import SecretKey
 from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import (
+from medscrub_testing.samples import (
     FAKE_PHI,
     FAKE_PHI_STRINGS,
     PATIENT_DIR,

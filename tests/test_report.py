@@ -14,7 +14,7 @@ from medscrub.model import FileResult
 from medscrub.pipeline import Pipeline, RunSummary
 from medscrub.profile import PixelRule, Profile
 from medscrub.report import read_audit, summarize
-from medscrub.samples import bad_inputs, make_ct
+from medscrub_testing.samples import bad_inputs, make_ct
 from tests.conftest import KEY_TEXT
 
 _COMMENTS = 0x00104000  # Patient Comments: holds the patient's name in the samples

@@ -29,7 +29,7 @@ from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
 from medscrub.report import read_audit
 from medscrub.review import THUMBNAIL_SIZE, write_review
-from medscrub.samples import (
+from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
     bad_inputs,
     make_ct,

@@ -24,7 +24,7 @@ from medscrub.limits import Limits, TimeLimitExceeded, time_limit
 from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
-from medscrub.samples import bad_inputs, make_ct, make_mr
+from medscrub_testing.samples import bad_inputs, make_ct, make_mr
 from tests.conftest import KEY_TEXT
 
 CT_RULE = PixelRule(boxes=((0, 0, 8, 8),), modality="CT")

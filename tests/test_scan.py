@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +13,15 @@ from medscrub.detectors import available_detectors
 from medscrub.files import atomic_write
 from medscrub.keys import SecretKey
 from medscrub.pipeline import FACE_DETECTORS, Pipeline
-from medscrub.samples import FAKE_PHI_STRINGS, PATIENT_DIR, bad_inputs, load_ground_truth, make_ct
 from medscrub.scan import KINDS, FileScan, ScanOptions, name_findings, scan_file, scan_path
-from tests.conftest import KEY_TEXT
-
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="tesseract is not installed")
+from medscrub_testing.samples import (
+    FAKE_PHI_STRINGS,
+    PATIENT_DIR,
+    bad_inputs,
+    load_ground_truth,
+    make_ct,
+)
+from tests.conftest import KEY_TEXT, needs_tesseract
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from medscrub.errors import ProfileError
 from medscrub.keys import SecretKey
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PIXEL_OPTIONS, Profile, load_recipe
-from medscrub.samples import make_ct
+from medscrub_testing.samples import make_ct
 from tests.conftest import KEY_TEXT
 
 _DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",

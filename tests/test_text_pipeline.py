@@ -16,11 +16,9 @@ from medscrub.keys import SecretKey
 from medscrub.model import Outcome, Region
 from medscrub.pipeline import FACES_NOT_CHECKED, TEXT_NOT_CHECKED, Pipeline
 from medscrub.profile import PIXEL_OPTIONS, Profile
-from medscrub.samples import PATIENT_DIR, load_ground_truth
-from tests.conftest import KEY_TEXT
+from medscrub_testing.samples import PATIENT_DIR, load_ground_truth
+from tests.conftest import KEY_TEXT, needs_tesseract
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="tesseract is not installed")
 CASES = ["US/cine.dcm", "SC/SC0001.dcm"]
 
 

@@ -10,8 +10,8 @@ import numpy.typing as npt
 import pytest
 from pydicom import dcmread
 
-import medscrub.textset as textset
-from medscrub.textset import (
+import medscrub_testing.textset as textset
+from medscrub_testing.textset import (
     FONT_ROOT,
     FONTS,
     KINDS,

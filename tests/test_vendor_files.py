@@ -6,7 +6,7 @@ The corpus is every file in pydicom's bundled test data and in the
 hangs without a network).  Every file, DICOM or not, must be handled without
 an exception escaping :meth:`Pipeline.process_file`.  Every file pydicom can
 read as a regular DICOM object (not a DICOMDIR) then gets the fake PHI of
-:func:`medscrub.samples.fill_phi_header` planted in its header and must come
+:func:`medscrub_testing.samples.fill_phi_header` planted in its header and must come
 out cleaned: no planted string anywhere in the output bytes, pixel data and
 image geometry untouched, and the transfer syntax kept.
 """
@@ -36,7 +36,7 @@ from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import FAKE_PHI_STRINGS, fill_phi_header
+from medscrub_testing.samples import FAKE_PHI_STRINGS, fill_phi_header
 
 KEY_TEXT = "vendor-test-key-0123456789"
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from medscrub.samples import write_samples
+from medscrub_testing.samples import write_samples
 
 
 def main(argv: list[str]) -> int:

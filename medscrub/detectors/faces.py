@@ -10,7 +10,7 @@ RGB (grayscale repeated, wide data windowed, MONOCHROME1 inverted):
   at most ``max_upscale``) and padded to a multiple of 32. It returns a face-centre heat map
   at a quarter of that size plus box sizes and offsets; centres above the
   threshold become boxes, merged by non-maximum suppression. On the generated
-  evaluation set (:mod:`medscrub.faceset`) it finds faces from 24 px high,
+  evaluation set (:mod:`medscrub_testing.faceset`) it finds faces from 24 px high,
   profiles, +/-30 degree tilts, grayscale and half-covered faces.
 * **BlazeFace short range** (``"blazeface"``; Apache-2.0, from the
   ``mediapipe`` 0.10.21 wheel, converted to ONNX) is made for faces that fill much of a 128x128

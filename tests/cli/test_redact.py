@@ -10,7 +10,7 @@ import pydicom
 import pytest
 
 from medscrub.cli.main import main
-from medscrub.samples import FAKE_PHI_STRINGS, bad_inputs, make_ct
+from medscrub_testing.samples import FAKE_PHI_STRINGS, bad_inputs, make_ct
 from tests.conftest import KEY_TEXT
 
 
@@ -100,7 +100,7 @@ def test_recipe_pixel_rule_redacts_the_banner(samples: Path, tmp_path: Path) -> 
     import numpy as np
     import pydicom
 
-    from medscrub.samples import load_ground_truth
+    from medscrub_testing.samples import load_ground_truth
 
     truth = load_ground_truth(samples / "ground_truth.json")["QUIXOTE_ZEBULON/US/cine.dcm"]
     boxes = [[b.y0, b.x0, b.y1, b.x1] for b in truth if b.phi]

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from medscrub.cli.main import main
-from medscrub.samples import FAKE_PHI_STRINGS, PATIENT_DIR
 from medscrub.scan import KINDS
+from medscrub_testing.samples import FAKE_PHI_STRINGS, PATIENT_DIR
 
 
 def test_table_and_exit_status(samples: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,9 +8,9 @@ import pytest
 import medscrub.detectors as registry
 from medscrub.detectors import Context, Detector
 from medscrub.detectors.faces import BlazeFaceDetector, CenterFaceDetector, head_area, rgb8
-from medscrub.faceset import FaceSample, face_set, negative_set
 from medscrub.model import Region
 from medscrub.redact import as_frames
+from medscrub_testing.faceset import FaceSample, face_set, negative_set
 
 #: A spread of the evaluation set: sizes from 24 px, tilts to 30 degrees, profile,
 #: grayscale, covered faces, two faces, a 12-megapixel background, different people.

@@ -12,9 +12,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from medscrub.detectors import ocr
+from tests.conftest import needs_tesseract
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="tesseract is not installed")
 needs_tesserocr = pytest.mark.skipif(importlib.util.find_spec("tesserocr") is None,
                                      reason="tesserocr is not installed")
 

@@ -19,11 +19,11 @@ from medscrub.detectors import Context
 from medscrub.detectors.faces import BlazeFaceDetector, CenterFaceDetector
 from medscrub.detectors.plausibility import LIMITS, detect_checked, implausibility, load
 from medscrub.dicom.pixels import decode_frames
-from medscrub.faceset import FaceSample, face_set, negative_set
 from medscrub.model import Outcome, Region
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
+from medscrub_testing.faceset import FaceSample, face_set, negative_set
 
 SHAPE = (1, 400, 600, 3)
 FACES = frozenset({"clean_recognizable_visual_features"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import time
 
 import numpy as np
@@ -17,16 +16,14 @@ from medscrub.dicom.codec import parse_file
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 from medscrub.redact import as_frames
-from medscrub.samples import (
+from medscrub_testing.samples import (
     TextBox,
     make_secondary_capture_with_boxes,
     make_us_cine_with_boxes,
 )
+from tests.conftest import needs_tesseract
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tesseract") is None,
-    reason="tesseract not installed (apt-get install tesseract-ocr)",
-)
+pytestmark = needs_tesseract
 
 MIN_COVER = 0.9
 SAMPLES = {"us": make_us_cine_with_boxes, "sc": make_secondary_capture_with_boxes}

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import shutil
 
 import numpy as np
-import pytest
 
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
@@ -14,12 +12,10 @@ from medscrub.dicom.io import pixel_dataset, read_dicom
 from medscrub.dicom.pixels import decode_frames
 from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for
 from medscrub.hints import PhiHints
-from medscrub.textset import KINDS, TextCase, generate_text_set
+from medscrub_testing.textset import KINDS, TextCase, generate_text_set
+from tests.conftest import needs_tesseract
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tesseract") is None,
-    reason="tesseract not installed (apt-get install tesseract-ocr)",
-)
+pytestmark = needs_tesseract
 
 MIN_COVER = 0.9  # a PHI box counts as found when this much of it is redacted
 MIN_RECALL = 0.95  # measured 1.00 on these 9 cases in one look, minus a margin

@@ -14,7 +14,7 @@ from pydicom.dataset import Dataset
 
 from medscrub.dicom.codec import Node, Unhandled, encode_file, parse_file
 from medscrub.errors import UnsupportedInputError
-from medscrub.samples import make_ct, make_us_cine
+from medscrub_testing.samples import make_ct, make_us_cine
 
 
 def corpus() -> list[Path]:

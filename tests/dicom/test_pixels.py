@@ -21,7 +21,7 @@ from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
 from medscrub.redact import black_value
-from medscrub.samples import PATIENT_DIR, make_ct
+from medscrub_testing.samples import PATIENT_DIR, make_ct
 from tests.conftest import KEY_TEXT
 
 #: Lossless syntaxes written back in their own syntax.

@@ -21,12 +21,12 @@ import medscrub.detectors as registry
 from medscrub.detectors import Context
 from medscrub.detectors.faces import CenterFaceDetector
 from medscrub.dicom._safe_private import DEIDENTIFICATION_METHOD_CODES
-from medscrub.faceset import FaceSample, face_set
 from medscrub.model import Outcome, Region
 from medscrub.pipeline import FACES_NOT_CHECKED, Pipeline
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
-from medscrub.samples import fill_phi_header
+from medscrub_testing.faceset import FaceSample, face_set
+from medscrub_testing.samples import fill_phi_header
 
 FACES = frozenset({"clean_recognizable_visual_features"})
 VL_PHOTOGRAPHIC = "1.2.840.10008.5.1.4.1.1.77.1.4"

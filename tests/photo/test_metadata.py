@@ -14,13 +14,13 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageOps, ImageSequence, JpegImagePlugin
 
-from medscrub.faceset import face_set
 from medscrub.model import Outcome
 from medscrub.photo import metadata_channels, read_photo, strip_segments
 from medscrub.photo.jpeg import segments
-from medscrub.photoset import PHOTO_PHI_STRINGS, phi_photo
 from medscrub.pipeline import FACES_NOT_CHECKED, CleanedPhoto, Pipeline
 from medscrub.profile import Profile
+from medscrub_testing.faceset import face_set
+from medscrub_testing.photoset import PHOTO_PHI_STRINGS, phi_photo
 
 HAVE_HEIF = find_spec("pillow_heif") is not None
 EXIFTOOL = shutil.which("exiftool")

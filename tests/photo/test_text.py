@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from medscrub.pipeline import TEXT_NOT_CHECKED, Pipeline
 from medscrub.profile import Profile
-from medscrub.samples import make_photo_jpeg
+from medscrub_testing.samples import make_photo_jpeg
+from tests.conftest import needs_tesseract
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                reason="tesseract not installed (apt-get install tesseract-ocr)")
+pytestmark = needs_tesseract
 
 
 def test_patient_sticker_on_a_wound_photo_is_redacted(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from PIL import Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
 from medscrub.photo.formats import register_heif
-from medscrub.samples import FAKE_GPS, FAKE_PHI
+from medscrub_testing.samples import FAKE_GPS, FAKE_PHI
 
 __all__ = ["ORIENTATION_TURNS", "PHOTO_PHI", "PHOTO_PHI_STRINGS", "exif_bytes", "phi_photo"]
 

@@ -16,6 +16,7 @@ scikit-image is needed only here (the ``test`` dependency group: ``uv sync``).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -24,8 +25,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
-
-from medscrub._optional import import_optional
 
 __all__ = ["FaceSample", "face_set", "negative_set"]
 
@@ -59,8 +58,11 @@ class _Source:
 
 
 def _data_dir() -> Path:
-    data = import_optional("skimage.data", "test")
-    return Path(str(data.__file__)).parent
+    """The sample pictures inside scikit-image's wheel (found without importing it)."""
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("scikit-image is not installed (the test dependency group)")
+    return Path(spec.origin).parent / "data"
 
 
 @cache

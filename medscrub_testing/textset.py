@@ -13,7 +13,7 @@ library versions, whatever other fonts a machine has.
 Every case has its own fake patient: the header carries the same name, ID,
 dates and institution as the burned-in text, so detectors that take header
 hints can be evaluated too.  Each drawn line gets a ground-truth
-:class:`~medscrub.samples.TextBox`, tight around the pixels that the text
+:class:`~medscrub_testing.samples.TextBox`, tight around the pixels that the text
 actually changed (in final image coordinates), flagged ``phi=True`` for
 identifying lines and ``phi=False`` for annotations that must survive a
 ``phi``-mode redaction.
@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
-from medscrub.samples import (
+from medscrub_testing.samples import (
     CR_IMAGE_STORAGE,
     CT_IMAGE_STORAGE,
     MR_IMAGE_STORAGE,
