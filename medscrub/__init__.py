@@ -35,8 +35,9 @@ from medscrub.errors import (
 )
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
-from medscrub.pipeline import Pipeline, RunSummary
+from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile, load_recipe
+from medscrub.run import RunSummary
 
 __all__ = [
     "DetectorError",

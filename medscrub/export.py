@@ -33,9 +33,10 @@ from medscrub.files import DICOM_EXTENSIONS, FileKind, atomic_write
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
 from medscrub.photo import metadata_channels
-from medscrub.pipeline import Pipeline, RunSummary, check_paths
+from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub.render import Window, render_dicom, render_photo
+from medscrub.run import RunSummary, check_paths
 
 __all__ = ["FORMATS", "ExportSettings", "export_path"]
 

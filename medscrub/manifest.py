@@ -7,9 +7,9 @@ the manifest: it is written one flushed record per file after the output is
 in place, so whatever a kill interrupts is either recorded and complete, or
 not recorded and done again with the same result.
 
-Settings are compared through :func:`settings_fingerprint`, a keyed digest
-of everything that shapes an output (profile, key, renaming, PHI terms,
-limits, medscrub's version). A folder written under other settings is not
+Settings are compared through :attr:`medscrub.spec.PipelineSpec.fingerprint`,
+a keyed digest of everything that shapes an output (profile, key, renaming,
+PHI terms, limits, medscrub's version). A folder written under other settings is not
 mixed with new outputs: resuming it is refused.
 
 The index holds 16 bytes per recorded file (a 64-bit hash of the relative path
@@ -18,49 +18,18 @@ and the record's offset); records are read back from the log when asked for.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from array import array
-from collections.abc import Iterable, Mapping
-from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from medscrub._version import __version__
 from medscrub.audit import result_from_record
-from medscrub.keys import SecretKey
-from medscrub.limits import Limits
 from medscrub.model import FileResult
-from medscrub.profile import Profile
 
-__all__ = ["Manifest", "settings_fingerprint"]
-
-
-def _canonical(value: Any) -> Any:
-    """`value` as plain JSON data with a fixed order (sets and mappings sorted)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return _canonical(value.value)
-    if isinstance(value, Mapping):
-        return sorted([str(k), _canonical(v)] for k, v in value.items())
-    if isinstance(value, (set, frozenset)):
-        return sorted((_canonical(v) for v in value), key=json.dumps)
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    return value
-
-
-def settings_fingerprint(profile: Profile, key: SecretKey, rename: bool,
-                         phi_terms: Iterable[str], limits: Limits) -> str:
-    """A keyed digest of every setting that shapes outputs (the key is not recoverable)."""
-    sizes = dataclasses.replace(limits, seconds=Limits().seconds)  # time is not a result
-    settings = {"medscrub": __version__, "profile": _canonical(profile), "rename": rename,
-                "phi_terms": sorted(phi_terms), "limits": _canonical(sizes)}
-    return key.token("run settings", json.dumps(settings, sort_keys=True), 26)
+__all__ = ["Manifest"]
 
 
 def _path_hash(rel: str) -> int:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import logging
 import os
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,6 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import convert_color_space
 
-from medscrub.audit import AuditLog, write_report
 from medscrub.detectors import Context, Detector, available_detectors, detector_status
 from medscrub.detectors.faces import head_area
 from medscrub.detectors.plausibility import detect_checked
@@ -67,15 +64,11 @@ from medscrub.files import (
     FileKind,
     atomic_write,
     classify,
-    drop_partial_line,
-    remove_stale_temporaries,
-    walk,
 )
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
-from medscrub.limits import DEFAULT_LIMITS, Limits, TimeLimitExceeded, time_limit
+from medscrub.limits import Limits, TimeLimitExceeded, time_limit
 from medscrub.limits import applied as limits_applied
-from medscrub.manifest import Manifest, settings_fingerprint
 from medscrub.model import FileResult, Outcome, Region
 from medscrub.photo import (
     jpeg_rotates,
@@ -85,10 +78,11 @@ from medscrub.photo import (
     strip_segments,
     write_photo,
 )
-from medscrub.profile import DEFAULT_PRESET, PixelRule, Profile
+from medscrub.profile import PixelRule, Profile
 from medscrub.redact import as_frames, black_value, redact
+from medscrub.run import RunSummary, run_folder
+from medscrub.spec import PipelineSpec
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
-from medscrub.workers import Done, Item, stream
 
 __all__ = [
     "FACES_NOT_CHECKED",
@@ -96,7 +90,6 @@ __all__ = [
     "CleanedDicom",
     "CleanedPhoto",
     "Pipeline",
-    "RunSummary",
     "may_show_faces",
 ]
 
@@ -127,36 +120,6 @@ _PHOTOGRAPHIC_CLASSES = frozenset({
 _PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "OP", "GM", "SM"})
 #: Face detectors in order of preference (the first available runs).
 FACE_DETECTORS = ("centerface", "blazeface")
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """Totals of one run over files or folders.
-
-    ``counts`` (by outcome) and ``results`` cover every file, those an earlier
-    run finished (``resumed`` of them) included; with ``keep_results=False``
-    ``results`` holds only the files that failed or were quarantined, which
-    ``report`` (a TSV beside the audit log) also lists.
-    """
-
-    counts: dict[str, int]
-    seconds: float
-    output: Path
-    audit: Path | None
-    results: tuple[FileResult, ...] = field(repr=False)
-    resumed: int = 0
-    report: Path | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when no file failed or was quarantined."""
-        return all(r.ok for r in self.results)
-
-    @property
-    def files_per_second(self) -> float:
-        """Files cleaned (not resumed) per second of wall time."""
-        done = sum(self.counts.values()) - self.resumed
-        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,14 +277,22 @@ class Pipeline:
         phi_terms: Iterable[str] = (),
         limits: Limits | None = None,
     ) -> None:
-        self.profile = profile or Profile.preset(DEFAULT_PRESET)
-        self.key = key or SecretKey.random()
-        self.rename = rename or self.profile.rename
-        self.phi_terms = tuple(t.strip() for t in phi_terms if t.strip())
-        self.limits = limits or DEFAULT_LIMITS
+        self.spec = PipelineSpec.make(profile, key=key, rename=rename, phi_terms=phi_terms,
+                                      limits=limits)
+        self.profile = self.spec.profile
+        self.key = self.spec.key
+        self.rename = self.spec.rename
+        self.phi_terms = self.spec.phi_terms
+        self.limits = self.spec.limits
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
         self._text: Detector | None = None
+
+    @classmethod
+    def from_spec(cls, spec: PipelineSpec) -> Pipeline:
+        """The pipeline of `spec` (as a worker builds it)."""
+        return cls(spec.profile, key=spec.key, rename=spec.rename, phi_terms=spec.phi_terms,
+                   limits=spec.limits)
 
     def _kinds_kept(self) -> frozenset[str]:
         """Identifier kinds the profile keeps on purpose (not verified)."""
@@ -563,7 +534,8 @@ class Pipeline:
                             faces_checked=faces, reencoded=reencoded)
 
     # -- files ------------------------------------------------------------------
-    def _output_name(self, rel: str, kind: FileKind) -> str:
+    def output_name(self, rel: str, kind: FileKind) -> str:
+        """The output's path: `rel`, or (renaming) a keyed non-identifying name."""
         if not self.rename:
             return rel
         suffix = {FileKind.DICOM: ".dcm", FileKind.PHOTO: Path(rel).suffix.lower()}.get(kind, "")
@@ -632,7 +604,7 @@ class Pipeline:
             raise _Stop(Outcome.QUARANTINED, str(exc)) from None
         out = cleaned.data
         header = cleaned.header if isinstance(cleaned, CleanedDicom) else None
-        name = self._output_name(rel, kind)
+        name = self.output_name(rel, kind)
         try:
             atomic_write(out_root / name, out)
         except OSError as exc:
@@ -649,12 +621,6 @@ class Pipeline:
             warnings=cleaned.warnings,
         )
         return result, header
-
-    @property
-    def settings(self) -> str:
-        """A keyed fingerprint of everything that shapes this pipeline's outputs."""
-        return settings_fingerprint(self.profile, self.key, self.rename, self.phi_terms,
-                                    self.limits)
 
     def run(
         self,
@@ -702,95 +668,9 @@ class Pipeline:
             Bad paths, another run writing the audit log, or (when resuming) an
             `output` written under other settings. Nothing is written then.
         """
-        src = Path(source)
-        out = Path(output)
-        check_paths(src, out)
-        if reid_map is not None and _inside(Path(reid_map), out):
-            raise UnsupportedInputError(f"{reid_map}: the re-identification map must not be in OUT")
-        audit_path = Path(audit) if audit else out.with_name(out.name + ".audit.jsonl")
-        settings = self.settings
-        log = AuditLog(audit_path)
-        manifest = Manifest.read(audit_path, settings) if resume else Manifest.empty()
-        if manifest.foreign:
-            manifest.close()
-            log.close()
-            raise UnsupportedInputError(
-                f"{out}: a run with other settings (key, profile, options, renaming or "
-                f"limits) recorded {manifest.foreign} file(s) for it; resume with the same "
-                "settings, clean every file again (--no-resume), or use a new output folder"
-            )
-        out.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(out)
-        log.begin({
-            "profile": self.profile.describe(),
-            "key": "generated" if self.key.generated else "provided",
-            "rename": self.rename,
-            "settings": settings,
-            "resume": resume,
-        })
-        reid = _ReidMap(Path(reid_map)) if reid_map else None
-        tally = _Tally(keep_results)
-        start = time.perf_counter()
-        root = src if src.is_dir() else src.parent
-        if executor is not None:
-            from medscrub.cluster import executor_for
-
-            executor, slots = executor_for(executor)
-        else:
-            slots = jobs
-        try:
-            items: Iterable[Item] = (
-                (path, rel, manifest.previous(rel))
-                for path in walk(src, exclude=out)
-                for rel in (path.relative_to(root).as_posix(),)
-            )
-            for done in stream(self, iter(items), out, jobs=jobs, executor=executor,
-                               slots=slots, headers=reid is not None):
-                if not done.resumed:
-                    if reid is not None and done.header is not None:
-                        reid.add(done.header)
-                    log.add(done.result, self.profile.describe())
-                tally.add(done)
-                if on_result is not None:
-                    on_result(done.result)
-            remove_stale_temporaries(out)  # a worker killed while writing left its own
-        finally:
-            seconds = time.perf_counter() - start
-            log.close({"counts": dict(tally.counts), "resumed": tally.resumed,
-                       "seconds": round(seconds, 3)})
-            manifest.close()
-            if reid is not None:
-                reid.close()
-            report = write_report(_report_path(audit_path), tally.failures)
-        return RunSummary(dict(tally.counts), seconds, out, audit_path, tuple(tally.results),
-                          tally.resumed, report)
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Counts by outcome, and the results a run keeps."""
-
-    keep_all: bool
-    counts: Counter[str] = field(default_factory=Counter)
-    resumed: int = 0
-    results: list[FileResult] = field(default_factory=list)
-    failures: list[FileResult] = field(default_factory=list)
-
-    def add(self, done: Done) -> None:
-        result = done.result
-        self.counts[result.outcome.value] += 1
-        self.resumed += done.resumed
-        if not result.ok:
-            self.failures.append(result)
-        if self.keep_all or not result.ok:
-            self.results.append(result)
-
-
-def _report_path(audit: Path) -> Path:
-    """``OUT.quarantine.tsv`` beside ``OUT.audit.jsonl`` (any other log: ``.quarantine.tsv``
-    in place of its suffix)."""
-    stem = audit.name.removesuffix(".jsonl").removesuffix(".audit")
-    return audit.with_name(stem + ".quarantine.tsv")
+        return run_folder(self, source, output, audit=audit, reid_map=reid_map,
+                          on_result=on_result, jobs=jobs, executor=executor, resume=resume,
+                          keep_results=keep_results)
 
 
 def _size(path: Path) -> int:
@@ -799,48 +679,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    resolved = path.resolve()
-    return folder.resolve() in resolved.parents
-
-
-def check_paths(source: Path, output: Path) -> None:
-    """Refuse a missing source, or an output that is the source or inside it."""
-    if not source.exists():
-        raise UnsupportedInputError(f"{source}: no such file or folder")
-    src, out = source.resolve(), output.resolve()
-    if src.is_dir() and (out == src or src in out.parents):
-        raise UnsupportedInputError(f"{output}: the output must not be the input or inside it")
-    if src.is_file() and out == src:
-        raise UnsupportedInputError(f"{output}: the output must not be the input")
-
-
-class _ReidMap:
-    """Pseudonym -> original patient pairs, in a file only its owner can read.
-
-    A resumed run appends to the pairs earlier runs wrote, each pseudonym once.
-    """
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        os.chmod(path, 0o600)
-        drop_partial_line(fd)
-        self._fh = os.fdopen(fd, "a+", encoding="utf-8")
-        self._fh.seek(0)
-        self._seen: set[str] = {json.loads(line)["pseudonym"] for line in self._fh if line.strip()}
-
-    def add(self, header: HeaderResult) -> None:
-        if not header.pseudonym or header.pseudonym in self._seen:
-            return
-        self._seen.add(header.pseudonym)
-        pid, name = header.original_patient
-        record = {"pseudonym": header.pseudonym, "patient_id": pid, "patient_name": name}
-        self._fh.write(json.dumps(record) + "\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-

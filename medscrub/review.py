@@ -19,6 +19,7 @@ it contains PHI.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import json
@@ -26,7 +27,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -39,13 +39,13 @@ from medscrub.errors import MedscrubError, UnsupportedInputError
 from medscrub.files import FileKind, atomic_write, classify
 from medscrub.render import middle_frame, render_dicom, render_photo
 from medscrub.report import ACTION_NAMES, AuditSummary, read_audit, summarize
+from medscrub.workers import ordered_map
 
 __all__ = ["ReviewPage", "Thumbnail", "check_page_path", "thumbnail", "write_review"]
 
 #: Longest side of a thumbnail, pixels.
 THUMBNAIL_SIZE = 256
 _JPEG_QUALITY = 85
-_CHUNK = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,27 +156,21 @@ def _card(record: dict[str, Any], output: Path, originals: Path | None) -> dict[
     return card
 
 
-_WORK: tuple[Path, Path | None] | None = None
+def _card_of(output: Path, originals: Path | None, record: dict[str, Any]) -> dict[str, Any]:
+    return _card(record, output, originals)
 
 
-def _start_worker(output: Path, originals: Path | None) -> None:
-    global _WORK
-    _WORK = (output, originals)
-
-
-def _card_in_worker(record: dict[str, Any]) -> dict[str, Any]:
-    assert _WORK is not None, "worker not initialised"
-    return _card(record, *_WORK)
+def _lost_card(record: dict[str, Any]) -> dict[str, Any]:
+    """The card of an output whose thumbnail crashed its worker twice."""
+    return {"name": str(record["output"]), "actions": "", "warnings": [], "regions": [],
+            "error": "cannot be shown (its worker process ended): open it by hand"}
 
 
 def _cards(records: list[dict[str, Any]], output: Path, originals: Path | None,
            jobs: int) -> Iterator[dict[str, Any]]:
-    if jobs <= 1:
-        yield from (_card(r, output, originals) for r in records)
-        return
-    with ProcessPoolExecutor(jobs, initializer=_start_worker,
-                             initargs=(output, originals)) as pool:
-        yield from pool.map(_card_in_worker, records, chunksize=_CHUNK)
+    """Every card, in the order of `records` (on `jobs` worker processes when > 1)."""
+    return ordered_map(functools.partial(_card_of, output, originals), records,
+                       lost=_lost_card, jobs=jobs if jobs > 1 else 0)
 
 
 @dataclass(frozen=True, slots=True)

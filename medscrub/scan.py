@@ -26,7 +26,6 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from medscrub.pipeline import FACE_DETECTORS, may_show_faces
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub.render import as_rgb
+from medscrub.workers import ordered_map
 
 __all__ = [
     "HARMLESS_KINDS",
@@ -588,19 +588,17 @@ def _merged(findings: list[Finding]) -> tuple[Finding, ...]:
 
 # -- a folder ----------------------------------------------------------------------
 
-_OPTIONS: ScanOptions | None = None
-_CHUNK = 8
+def _scan_item(options: ScanOptions, item: tuple[Path, str]) -> FileScan:
+    return scan_file(item[0], item[1], options)
 
 
-def _start_worker(options: ScanOptions) -> None:
-    global _OPTIONS
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    _OPTIONS = options
-
-
-def _scan_in_worker(item: tuple[Path, str]) -> FileScan:
-    assert _OPTIONS is not None, "worker not initialised"
-    return scan_file(item[0], item[1], _OPTIONS)
+def _lost_scan(options: ScanOptions, item: tuple[Path, str]) -> FileScan:
+    """The scan of a file that crashed or hung its worker twice."""
+    rel = item[1]
+    shown = masked_path(rel, [i for i, _f in name_findings(rel)], options.salt)
+    return FileScan(shown, FileKind.OTHER.value,
+                    error="its worker process ended while scanning it (a crash, or over "
+                          "the hard time limit)")
 
 
 def scan_path(
@@ -635,19 +633,12 @@ def scan_path(
     items = ((path, path.relative_to(root).as_posix()) for path in walk(src))
     start = time.perf_counter()
     scans: list[FileScan] = []
-    if jobs <= 1:
-        results: Iterable[FileScan] = (scan_file(p, r, options) for p, r in items)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(options,))
-        results = pool.map(_scan_in_worker, items, chunksize=_CHUNK)
-    try:
-        for scan in results:
-            scans.append(scan)
-            if on_file is not None:
-                on_file(scan)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    for scan in ordered_map(functools.partial(_scan_item, options), items,
+                            lost=functools.partial(_lost_scan, options),
+                            jobs=jobs if jobs > 1 else 0,
+                            hard_seconds=2 * DEFAULT_LIMITS.seconds + 1):
+        scans.append(scan)
+        if on_file is not None:
+            on_file(scan)
     unavailable = unavailable_detectors() if pixels else ()
     return ScanReport(tuple(scans), time.perf_counter() - start, pixels, unavailable)

@@ -1,161 +1,74 @@
-"""Many files at once: batches on worker processes or any executor, in walk order.
+"""An ordered, crash-isolated map over worker processes or any executor.
 
-:func:`stream` sends batches of files (paths, never data) to worker processes
-of its own, or to a given :class:`concurrent.futures.Executor` (a Dask
-cluster's, see :mod:`medscrub.cluster`), keeps a bounded window of batches in
-flight so the folder walk streams, and yields results in the order the walk
-gave the files. Workers need no shared state: UIDs, pseudonyms and date shifts
-are functions of the key and the input.
+:func:`ordered_map` applies a picklable function to items, here, on worker
+processes of its own, or on a given :class:`concurrent.futures.Executor` (a
+Dask cluster's). It sends batches (sized from the time items took so far),
+keeps a bounded window of batches in flight so the items can stream from a
+generator, and yields results in the order of the items. It knows nothing of
+what the function does.
 
-A file can crash or hang the process that cleans it (a decoder in C meeting
-hostile bytes). Medscrub's own worker processes arm a hard watchdog per file
+An item can crash or hang the process that handles it (a decoder in C meeting
+hostile bytes). The map's own worker processes arm a hard watchdog per item
 (:func:`faulthandler.dump_traceback_later` with ``exit=True``, a C thread that
-needs no GIL) at twice the time limit plus a second, and die with their parent.
-A batch whose worker died or was lost is cleaned again one file at a time on
-a fresh pool: the file that kills its worker again fails alone, with a reason.
+needs no GIL) and die with their parent. A batch whose worker died or was lost
+is sent again one item at a time on a fresh pool: the item that kills its
+worker again gets ``lost(item)`` as its result, and the others their own.
 """
 
 from __future__ import annotations
 
 import ctypes
 import faulthandler
-import hashlib
 import os
 import signal
 import sys
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, Generic, TypeVar
 
 import cv2
 
-from medscrub.dicom.header import HeaderResult
-from medscrub.files import FileKind
-from medscrub.keys import SecretKey
-from medscrub.limits import Limits
-from medscrub.model import FileResult, Outcome
-from medscrub.profile import Profile
+__all__ = ["ordered_map"]
 
-if TYPE_CHECKING:
-    from medscrub.pipeline import Pipeline
+T = TypeVar("T")
+R = TypeVar("R")
 
-__all__ = ["Done", "Item", "Job", "clean_item", "stream"]
-
-#: Batches are sized to take about this long (seconds), from the time files took so far:
+#: Batches are sized to take about this long (seconds), from the time items took so far:
 #: long enough that sending a batch costs little, short enough to share the last
-#: files of a run among the workers. A remote task costs more to send than a local one.
+#: items among the workers. A remote task costs more to send than a local one.
 LOCAL_BATCH_SECONDS = 0.05
 REMOTE_BATCH_SECONDS = 0.2
 MAX_BATCH = 64
 #: Batches in flight per worker: enough to keep every worker busy, few enough to stream.
 IN_FLIGHT_PER_WORKER = 4
-LOST = ("its worker process ended while cleaning it (a crash, or over the hard time "
-        "limit); not written")
+#: Set in every worker before a batch: one Tesseract (OpenMP) thread per process.
+WORKER_ENVIRONMENT: Mapping[str, str] = {"OMP_THREAD_LIMIT": "1"}
 
-#: (input path, path relative to the input root, the result an earlier run recorded)
-Item = tuple[Path, str, FileResult | None]
-
-
-class Done(NamedTuple):
-    """One file's result, its header result (for the re-identification map), and
-    whether an earlier run's result was taken over (no new audit record)."""
-
-    result: FileResult
-    header: HeaderResult | None
-    resumed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What a worker needs to clean files as the calling pipeline does (sent per batch).
-
-    ``settings`` is the run's settings fingerprint: workers build one pipeline per
-    fingerprint and keep it. Header results (which hold the original patient's name
-    and ID) come back only when ``headers`` asks for them (a re-identification map).
-    """
-
-    profile: Profile
-    key: SecretKey
-    rename: bool
-    phi_terms: tuple[str, ...]
-    limits: Limits
-    settings: str
-    headers: bool = False
-
-    def pipeline(self) -> Pipeline:
-        found = _PIPELINES.get(self.settings)
-        if found is None:
-            from medscrub.pipeline import Pipeline
-
-            os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per worker
-            found = Pipeline(self.profile, key=self.key, rename=self.rename,
-                             phi_terms=self.phi_terms, limits=self.limits)
-            _PIPELINES[self.settings] = found
-        return found
-
-
-_PIPELINES: dict[str, Pipeline] = {}
-#: Set in medscrub's own worker processes: the sink of the hard watchdog's traceback.
+#: Set in the map's own worker processes: the sink of the hard watchdog's traceback.
 _HARD_WATCHDOG: IO[str] | None = None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _still_done(previous: FileResult, path: Path, out: Path) -> bool:
-    """True if an earlier run's result still holds: same input, output intact."""
-    try:
-        if not previous.input_sha256 or _sha256(path) != previous.input_sha256:
-            return False
-        if previous.output is None:
-            return True
-        return _sha256(out / previous.output) == previous.output_sha256
-    except OSError:
-        return False
-
-
-def clean_item(pipeline: Pipeline, item: Item, out: Path) -> Done:
-    """Take over an earlier run's result if it still holds, else clean the file.
-
-    A file that is not cleaned leaves no output behind: an earlier run's output
-    for it (the input changed since) is removed.
-    """
-    path, rel, previous = item
-    if previous is not None and _still_done(previous, path, out):
-        return Done(previous, None, True)
-    if _HARD_WATCHDOG is not None:
-        faulthandler.dump_traceback_later(2 * pipeline.limits.seconds + 1, exit=True,
-                                          file=_HARD_WATCHDOG)
-    try:
-        result, header = pipeline.process_file(path, rel, out)
-    finally:
-        if _HARD_WATCHDOG is not None:
-            faulthandler.cancel_dump_traceback_later()
-    stale = {previous.output} if previous is not None and previous.output else set()
-    if result.outcome is not Outcome.CLEANED and result.kind in tuple(FileKind):
-        stale.add(pipeline._output_name(rel, FileKind(result.kind)))
-    for name in stale - {result.output}:
-        (out / name).unlink(missing_ok=True)
-    return Done(result, header, False)
-
-
-def _work(job: Job, batch: list[Item], out: Path) -> list[Done]:
-    """Clean one batch (runs in a worker)."""
-    pipeline = job.pipeline()
-    done = [clean_item(pipeline, item, out) for item in batch]
-    return done if job.headers else [d._replace(header=None) for d in done]
+def _run_batch(fn: Callable[[T], R], batch: list[T],
+               hard_seconds: float | None) -> tuple[list[R], float]:
+    """Apply `fn` to a batch in a worker; return the results and the seconds taken."""
+    os.environ.update(WORKER_ENVIRONMENT)
+    start = time.perf_counter()
+    results = []
+    for item in batch:
+        if _HARD_WATCHDOG is not None and hard_seconds is not None:
+            faulthandler.dump_traceback_later(hard_seconds, exit=True, file=_HARD_WATCHDOG)
+        try:
+            results.append(fn(item))
+        finally:
+            if _HARD_WATCHDOG is not None and hard_seconds is not None:
+                faulthandler.cancel_dump_traceback_later()
+    return results, time.perf_counter() - start
 
 
 def _start_worker(parent: int) -> None:
-    """Set up one of medscrub's own worker processes."""
+    """Set up one of the map's own worker processes."""
     global _HARD_WATCHDOG
     if sys.platform.startswith("linux"):  # die with the parent, even on SIGKILL
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -164,36 +77,27 @@ def _start_worker(parent: int) -> None:
     _HARD_WATCHDOG = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
 
 
-def _lost(item: Item, out: Path) -> Done:
-    _path, rel, previous = item
-    if previous is not None and previous.output:
-        (out / previous.output).unlink(missing_ok=True)
-    return Done(FileResult(input=rel, outcome=Outcome.FAILED, stage="worker", reason=LOST),
-                None, False)
-
-
 class _Pacer:
-    """Batch sizes from the mean time per file so far (one file until a result is in)."""
+    """Batch sizes from the mean time per item so far (one item until a batch is back)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.files = 0
+        self.items = 0
         self.spent = 0.0
 
-    def add(self, done: list[Done]) -> list[Done]:
-        self.files += len(done)
-        self.spent += sum(d.result.seconds for d in done)
-        return done
+    def add(self, count: int, seconds: float) -> None:
+        self.items += count
+        self.spent += seconds
 
     def size(self) -> int:
-        if not self.files:
+        if not self.items:
             return 1
-        per_file = max(self.spent / self.files, 1e-6)
-        return max(1, min(MAX_BATCH, round(self.seconds / per_file)))
+        per_item = max(self.spent / self.items, 1e-6)
+        return max(1, min(MAX_BATCH, round(self.seconds / per_item)))
 
 
-def _batches(items: Iterator[Item], pacer: _Pacer) -> Iterator[list[Item]]:
-    batch: list[Item] = []
+def _batches(items: Iterable[T], pacer: _Pacer) -> Iterator[list[T]]:
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) >= pacer.size():
@@ -203,23 +107,24 @@ def _batches(items: Iterator[Item], pacer: _Pacer) -> Iterator[list[Item]]:
         yield batch
 
 
-class _Pool:
-    """An executor that is replaced when one of its processes dies (medscrub's own),
+class _Pool(Generic[T, R]):
+    """An executor that is replaced when one of its processes dies (the map's own),
     or used as given."""
 
-    def __init__(self, jobs: int, executor: Executor | None, slots: int) -> None:
-        self._jobs = jobs
+    def __init__(self, fn: Callable[[T], R], lost: Callable[[T], R], jobs: int,
+                 executor: Executor | None, hard_seconds: float | None) -> None:
+        self.fn, self.lost, self._jobs = fn, lost, jobs
         self.own = executor is None
+        self.hard_seconds = hard_seconds if self.own else None
         self.executor = self._new() if executor is None else executor
-        self.slots = jobs if executor is None else slots
         self.pacer = _Pacer(LOCAL_BATCH_SECONDS if self.own else REMOTE_BATCH_SECONDS)
 
     def _new(self) -> Executor:
         return ProcessPoolExecutor(self._jobs, initializer=_start_worker,
                                    initargs=(os.getpid(),))
 
-    def submit(self, job: Job, batch: list[Item], out: Path) -> Future[list[Done]]:
-        return self.executor.submit(_work, job, batch, out)
+    def submit(self, batch: list[T]) -> Future[tuple[list[R], float]]:
+        return self.executor.submit(_run_batch, self.fn, batch, self.hard_seconds)
 
     def failed(self, executor: Executor) -> None:
         """A batch sent to `executor` failed: replace it if it is ours and still in use."""
@@ -231,53 +136,76 @@ class _Pool:
         if self.own:
             self.executor.shutdown(wait=True)
 
-    def collect(self, job: Job, batch: list[Item], executor: Executor,
-                future: Future[list[Done]], out: Path) -> list[Done]:
+    def collect(self, batch: list[T], executor: Executor,
+                future: Future[tuple[list[R], float]]) -> list[R]:
         try:
-            return self.pacer.add(future.result())
-        except Exception:  # the worker died or was lost (cleaning itself never raises)
+            results, seconds = future.result()
+        except Exception:  # the worker died or was lost (the function itself never raises)
             self.failed(executor)
-            return [self.alone(job, item, out) for item in batch]
+            return [self.alone(item) for item in batch]
+        self.pacer.add(len(results), seconds)
+        return results
 
-    def alone(self, job: Job, item: Item, out: Path) -> Done:
+    def alone(self, item: T) -> R:
         executor = self.executor
         try:
-            return executor.submit(_work, job, [item], out).result()[0]
+            return self.submit([item]).result()[0][0]
         except Exception:
             self.failed(executor)
-            return _lost(item, out)
+            return self.lost(item)
 
 
-def stream(pipeline: Pipeline, items: Iterator[Item], out: Path, *, jobs: int,
-           executor: Executor | None = None, slots: int = 1,
-           headers: bool = False) -> Iterator[Done]:
-    """Clean every item, here (``jobs=0``, no executor), on `jobs` worker processes, or
-    on `executor` (`slots` workers); yield the results in the order of `items` (with
-    header results if `headers`)."""
+def ordered_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    lost: Callable[[T], R],
+    jobs: int = 0,
+    executor: Executor | None = None,
+    slots: int = 1,
+    hard_seconds: float | None = None,
+) -> Iterator[R]:
+    """Yield ``fn(item)`` for every item, in the order of `items`.
+
+    Parameters
+    ----------
+    fn : callable
+        Picklable (a module-level function or a :func:`functools.partial` of one)
+        and never raising: a failure is part of its result.
+    items : iterable
+        Read lazily; at most ``IN_FLIGHT_PER_WORKER`` batches per worker are in flight.
+    lost : callable
+        The result of an item whose worker died twice while handling it.
+    jobs : int
+        0 (and no `executor`): here, in this process. N >= 1: N worker processes
+        of the map's own, forked with OpenCV set to one thread (changing it in a
+        forked child can hang on the parent's thread pool).
+    executor : concurrent.futures.Executor, optional
+        Use it as given (`slots` workers) instead of processes of the map's own.
+    hard_seconds : float, optional
+        In the map's own workers, an item still running after this long ends its
+        process (and gets ``lost(item)``).
+    """
     if executor is None and jobs <= 0:
-        for item in items:
-            yield clean_item(pipeline, item, out)
+        yield from map(fn, items)
         return
-    job = Job(pipeline.profile, pipeline.key, pipeline.rename, pipeline.phi_terms,
-              pipeline.limits, pipeline.settings, headers)
-    # Forked workers inherit OpenCV's thread setting: one thread each, as for tesseract
-    # (set here, before any fork: changing it inside a forked child can hang).
     threads = cv2.getNumThreads()
     if executor is None:
         cv2.setNumThreads(1)
-    pool = _Pool(jobs, executor, slots)
-    pending: deque[tuple[list[Item], Executor, Future[list[Done]]]] = deque()
+    pool = _Pool(fn, lost, jobs, executor, hard_seconds)
+    window = IN_FLIGHT_PER_WORKER * (jobs if executor is None else slots)
+    pending: deque[tuple[list[T], Executor, Future[tuple[list[R], float]]]] = deque()
     try:
         for batch in _batches(items, pool.pacer):
             try:
-                pending.append((batch, pool.executor, pool.submit(job, batch, out)))
+                pending.append((batch, pool.executor, pool.submit(batch)))
             except RuntimeError:  # the pool broke since the last batch
                 pool.failed(pool.executor)
-                pending.append((batch, pool.executor, pool.submit(job, batch, out)))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * pool.slots:
-                yield from pool.collect(job, *pending.popleft(), out)
+                pending.append((batch, pool.executor, pool.submit(batch)))
+            if len(pending) >= window:
+                yield from pool.collect(*pending.popleft())
         while pending:
-            yield from pool.collect(job, *pending.popleft(), out)
+            yield from pool.collect(*pending.popleft())
     finally:
         pool.close()
         cv2.setNumThreads(threads)

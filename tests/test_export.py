@@ -20,10 +20,11 @@ from medscrub.keys import SecretKey
 from medscrub.model import Outcome
 from medscrub.photo.jpeg import segments
 from medscrub.photo.metadata import _png_chunks
-from medscrub.pipeline import Pipeline, RunSummary
+from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
 from medscrub.review import write_review
+from medscrub.run import RunSummary
 from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
     PATIENT_DIR,

@@ -11,9 +11,10 @@ import pytest
 from medscrub.cli.main import main
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult
-from medscrub.pipeline import Pipeline, RunSummary
+from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
 from medscrub.report import read_audit, summarize
+from medscrub.run import RunSummary
 from medscrub_testing.samples import bad_inputs, make_ct
 from tests.conftest import KEY_TEXT
 

@@ -24,11 +24,12 @@ from PIL import Image
 from medscrub.cli.main import main
 from medscrub.errors import UnsupportedInputError
 from medscrub.keys import SecretKey
-from medscrub.pipeline import Pipeline, RunSummary
+from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
 from medscrub.render import render_dicom
 from medscrub.report import read_audit
 from medscrub.review import THUMBNAIL_SIZE, write_review
+from medscrub.run import RunSummary
 from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
     bad_inputs,

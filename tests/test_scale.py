@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import itertools
@@ -24,6 +25,7 @@ from medscrub.limits import Limits, TimeLimitExceeded, time_limit
 from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
+from medscrub.run import LOST
 from medscrub_testing.samples import bad_inputs, make_ct, make_mr
 from tests.conftest import KEY_TEXT
 
@@ -190,7 +192,7 @@ def test_a_worker_stuck_in_c_code_is_ended_and_its_file_fails_alone(
                   profile=Profile(pixel_rules=(CT_RULE,)))
     assert time.monotonic() - start < 30
     found = by_input(summary)
-    assert found["P000/IM00001.dcm"] == (Outcome.FAILED, "worker", workers.LOST)
+    assert found["P000/IM00001.dcm"] == (Outcome.FAILED, "worker", LOST)
     assert found["P000/IM00002.dcm"][0] is Outcome.CLEANED
 
 
@@ -213,21 +215,25 @@ def test_a_crashing_worker_fails_only_its_file(tmp_path: Path,
 
 
 # -- many files ---------------------------------------------------------------------
-def test_the_walk_streams_with_a_bounded_window(tmp_path: Path) -> None:
-    (path,) = write_archive(tmp_path, patients=1, per_patient=1, bad=False)
+def test_the_map_streams_in_order_with_a_bounded_window() -> None:
     taken = itertools.count()
 
-    def endless() -> Iterator[workers.Item]:
+    def endless() -> Iterator[int]:
         while True:
-            n = next(taken)
-            yield path, f"copy{n}.dcm", None
+            yield next(taken)
 
-    pipeline = Pipeline(Profile(), key=SecretKey.from_text(KEY_TEXT))
-    first = list(itertools.islice(
-        workers.stream(pipeline, endless(), tmp_path / "out", jobs=2), 40))
-    assert [d.result.input for d in first] == [f"copy{n}.dcm" for n in range(40)]
+    first = list(itertools.islice(workers.ordered_map(abs, endless(), lost=abs, jobs=2), 400))
+    assert first == list(range(400))
     in_flight = workers.IN_FLIGHT_PER_WORKER * 2 * workers.MAX_BATCH
-    assert next(taken) <= 40 + in_flight + workers.MAX_BATCH
+    assert next(taken) <= 400 + in_flight + workers.MAX_BATCH
+
+
+def test_the_map_imports_nothing_of_medscrub() -> None:
+    tree = ast.parse(Path(workers.__file__).read_text())
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert imported and not [name for name in imported if name.startswith("medscrub")]
 
 
 def test_keep_results_false_keeps_counts_and_failures_only(tmp_path: Path) -> None:
