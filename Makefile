@@ -1,7 +1,7 @@
 # Two entry points: `make demo` cleans sample_images/, `make test` runs every check.
 OUT ?= out/sample_images_clean
 
-.PHONY: setup bench-setup demo test lint samples annex lock upgrade
+.PHONY: setup bench-setup demo test lint samples annex lock upgrade docs
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ lint: setup
 
 test: lint
 	.venv/bin/python -m pytest -q
+
+# the documentation site (mkdocs.yml, docs/) into site/; any warning fails the build
+docs: setup
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict -d site
 
 # after editing dependencies in pyproject.toml: pin what changed, keep every other pin
 lock: setup
