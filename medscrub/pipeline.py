@@ -25,7 +25,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.pixels.processing import convert_color_space
 
-from medscrub.detectors import Context, Detector, available_detectors, detector_status
+from medscrub.detectors import Context, Detector, check_choices, detectors_for
 from medscrub.detectors.faces import head_area
 from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
@@ -118,8 +118,6 @@ _PHOTOGRAPHIC_CLASSES = frozenset({
     "1.2.840.10008.5.1.4.1.1.77.1.5.2",
 })
 _PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "OP", "GM", "SM"})
-#: Face detectors in order of preference (the first available runs).
-FACE_DETECTORS = ("centerface", "blazeface")
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +282,9 @@ class Pipeline:
         self.rename = self.spec.rename
         self.phi_terms = self.spec.phi_terms
         self.limits = self.spec.limits
+        check_choices(self.profile.detectors)
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
-        self._text: Detector | None = None
 
     @classmethod
     def from_spec(cls, spec: PipelineSpec) -> Pipeline:
@@ -376,24 +374,12 @@ class Pipeline:
         flag = " ".join(strings(body, _BURNED_IN_ANNOTATION, DEFAULT_ENCODINGS)).upper()
         return not (profile.trust_burned_in_annotation and flag == "NO")
 
-    def _text_detector(self) -> Detector:
-        """The text detector, one per pipeline: it remembers the crops it has read."""
-        if self._text is None:
-            self._text = available_detectors().get("tesseract")
-        if self._text is None:
-            reasons = {name: why for name, _ok, why in detector_status()}
-            why = reasons.get("tesseract", "not installed")
-            raise DetectorError(f"burned-in text cannot be checked: {why}")
-        return self._text
-
-    def _face_detector(self) -> Detector:
-        found = available_detectors()
-        for name in FACE_DETECTORS:
-            if name in found:
-                return found[name]
-        reasons = {name: why for name, _ok, why in detector_status()}
-        why = "; ".join(f"{n}: {reasons.get(n, 'not installed')}" for n in FACE_DETECTORS)
-        raise DetectorError(f"faces cannot be checked ({why})")
+    @staticmethod
+    def _detect(detectors: list[Detector], frames: npt.NDArray[Any], photometric: str,
+                context: Context) -> list[Region]:
+        """What every one of `detectors` finds in `frames`, each answer checked."""
+        view = _view(frames, photometric)
+        return [r for detector in detectors for r in detect_checked(detector, view, context)]
 
     def _clean_pixels(
         self, file: DicomFile, rules: list[PixelRule], context: Context | None, faces: bool,
@@ -440,14 +426,15 @@ class Pipeline:
             redact(frames, boxes, method=rule.method, fill=fill, out=frames)
             regions += boxes
         if context is not None:
-            detector = self._text_detector()
+            # new detectors for each image: what one remembers of the crops it read (its
+            # looks again after redaction) must not carry to another file
+            texts = detectors_for("text", self.profile.detectors["text"])
             context = replace(context, photometric=_viewed(photometric), bits_stored=bits_stored)
             # Redact what is found, then look again: removing one line can uncover a
             # neighbour read as part of it. An image whose last look still finds text
             # is not written. An unchanged image needs no second look (same answer).
             for look in range(1, _TEXT_LOOKS + 1):
-                found = context.redacted(
-                    detect_checked(detector, _view(frames, photometric), context))
+                found = context.redacted(self._detect(texts, frames, photometric, context))
                 if not found:
                     break
                 if look == _TEXT_LOOKS:
@@ -467,9 +454,9 @@ class Pipeline:
         """Redact the head around every face found, then check: a filled head holds
         nothing but the fill value; after a blur or pixelation the detector looks
         again, and a face still found (a blur too weak for it) stops the file."""
-        detector = self._face_detector()
+        detectors = detectors_for("face", self.profile.detectors["face"])
         context = Context(photometric=_viewed(photometric), bits_stored=bits_stored)
-        found = detect_checked(detector, _view(frames, photometric), context)
+        found = self._detect(detectors, frames, photometric, context)
         if not found:
             return []
         _, rows, cols, _ = frames.shape
@@ -481,7 +468,7 @@ class Pipeline:
             left = [h for h in heads
                     if not (frames[h.frames or slice(None), h.y0:h.y1, h.x0:h.x1] == value).all()]
         else:
-            left = detect_checked(detector, _view(frames, photometric), context)
+            left = self._detect(detectors, frames, photometric, context)
         if left:
             raise VerificationFailed(f"a face is still found after redaction ({len(left)})")
         return heads

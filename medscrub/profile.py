@@ -21,6 +21,7 @@ from pydicom.datadict import tag_for_keyword
 
 from medscrub._annex_e import ROWS
 from medscrub._optional import import_optional
+from medscrub.detectors import DEFAULT_DETECTORS, ROLES
 from medscrub.errors import ProfileError
 
 __all__ = [
@@ -69,7 +70,7 @@ _RECIPE_KEYS = frozenset(
     {
         "name", "base", "options", "actions", "private_creators", "pixels", "lossy",
         "text_mode", "scan_modalities", "trust_burned_in_annotation", "rename", "remove_dates",
-        "face_method", "face_margin", "keep_icc",
+        "face_method", "face_margin", "keep_icc", "detectors",
     }
 )
 TextMode = Literal["phi", "all-text"]
@@ -140,6 +141,9 @@ class Profile:
         cover the whole head.
     keep_icc : bool
         Keep a photo's ICC colour profile (it describes colour, not the patient).
+    detectors : Mapping[str, tuple[str, ...]]
+        The detectors that fill each role (``"text"``, ``"face"``); every one named
+        runs. A role not given keeps its default (:data:`DEFAULT_DETECTORS`).
     """
 
     name: str = "basic"
@@ -156,10 +160,23 @@ class Profile:
     face_method: str = "fill"
     face_margin: float = 0.5
     keep_icc: bool = True
+    detectors: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType(dict(DEFAULT_DETECTORS)))
 
     def __post_init__(self) -> None:
         for name in ("tag_actions", "group_actions", "creator_actions"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        roles = set(self.detectors) - set(tuple(ROLES))
+        if roles:
+            raise ProfileError(f"unknown detector role(s): {', '.join(sorted(roles))}; "
+                               f"roles are {', '.join(tuple(ROLES))}")
+        chosen = {**DEFAULT_DETECTORS, **self.detectors}
+        for role, names in chosen.items():
+            if (isinstance(names, str) or not names
+                    or not all(isinstance(n, str) and n for n in names)):
+                raise ProfileError(f"detectors for {role} must be a list of detector names")
+        object.__setattr__(self, "detectors",
+                           MappingProxyType({r: tuple(chosen[r]) for r in tuple(ROLES)}))
         unknown = set(self.options) - set(OPTIONS)
         if unknown:
             raise ProfileError(f"unknown option(s): {', '.join(sorted(unknown))}")
@@ -201,7 +218,7 @@ class Profile:
             self.name, self.options, dict(self.tag_actions), dict(self.group_actions),
             dict(self.creator_actions), self.pixel_rules, self.lossy, self.text_mode,
             self.scan_modalities, self.trust_burned_in_annotation, self.rename,
-            self.face_method, self.face_margin, self.keep_icc,
+            self.face_method, self.face_margin, self.keep_icc, dict(self.detectors),
         ))
 
     @classmethod
@@ -220,7 +237,10 @@ class Profile:
         """One line naming the profile and its options, for audit records."""
         opts = ", ".join(sorted(self.options)) or "no options"
         extra = len(self.tag_actions) + len(self.group_actions) + len(self.creator_actions)
-        return f"{self.name}: {opts}" + (f"; {extra} recipe override(s)" if extra else "")
+        chosen = [f"{role}={'+'.join(names)}" for role, names in self.detectors.items()
+                  if names != DEFAULT_DETECTORS[role]]
+        return (f"{self.name}: {opts}" + (f"; {extra} recipe override(s)" if extra else "")
+                + (f"; detectors {', '.join(chosen)}" if chosen else ""))
 
 
 def parse_tag_key(key: str) -> tuple[str, int]:
@@ -281,6 +301,15 @@ def _pixel_rule(data: object, origin: str) -> PixelRule:
         raise ProfileError(f"{origin}: [[pixels]] rows and columns must be integers") from None
 
 
+def _detector_table(data: object, origin: str) -> dict[str, tuple[str, ...]]:
+    """A recipe's ``[detectors]``: role -> a detector name or a list of them."""
+    if not isinstance(data, dict) or not all(
+            isinstance(names, str | list) for names in data.values()):
+        raise ProfileError(f"{origin}: [detectors] must be a table of role = [names]")
+    return {str(role): (names,) if isinstance(names, str) else tuple(names)
+            for role, names in data.items()}
+
+
 def _unlisted_date_tags() -> list[int]:
     """Date and date-time attributes of the data dictionary that Table E.1-1 does not list.
 
@@ -336,6 +365,7 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
             face_method=str(data.get("face_method", base.face_method)),
             face_margin=_fraction(data.get("face_margin", base.face_margin), origin),
             keep_icc=bool(data.get("keep_icc", base.keep_icc)),
+            detectors={**base.detectors, **_detector_table(data.get("detectors", {}), origin)},
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

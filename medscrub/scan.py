@@ -34,7 +34,13 @@ import numpy as np
 from PIL import ExifTags, Image
 from pydicom.datadict import keyword_for_tag
 
-from medscrub.detectors import Context, Detector, available_detectors, detector_status
+from medscrub.detectors import (
+    DEFAULT_DETECTORS,
+    Context,
+    Detector,
+    available_detectors,
+    detector_status,
+)
 from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
 from medscrub.dicom.codec import Node
@@ -53,7 +59,7 @@ from medscrub.hints import PhiHints
 from medscrub.limits import DEFAULT_LIMITS, TimeLimitExceeded, time_limit
 from medscrub.model import Region
 from medscrub.photo import Photo, metadata_channels, read_photo
-from medscrub.pipeline import FACE_DETECTORS, may_show_faces
+from medscrub.pipeline import may_show_faces
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub.render import as_rgb
@@ -62,7 +68,6 @@ from medscrub.workers import ordered_map
 __all__ = [
     "HARMLESS_KINDS",
     "KINDS",
-    "TEXT_DETECTOR",
     "FileScan",
     "Finding",
     "ScanOptions",
@@ -92,8 +97,6 @@ KINDS: dict[str, str] = {
 #: Kinds that are found but do not identify anyone (they do not make a file "found").
 HARMLESS_KINDS = frozenset({"text-other"})
 
-#: The burned-in text detector the pipeline uses.
-TEXT_DETECTOR = "tesseract"
 _PIXEL_GROUP = 0x7FE0
 _PIXEL_DATA = 0x7FE00010
 _ICON_SEQUENCE = 0x00880200
@@ -389,23 +392,17 @@ def masked_path(rel: str, hidden: Iterable[int], salt: bytes) -> str:
 # -- pixels ------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _detectors() -> tuple[Detector | None, Detector | None]:
-    """The text detector and the face detector the pipeline would use (None: cannot run)."""
+def _detectors(role: str) -> list[Detector]:
+    """New instances of the default detectors of `role` that can run here (one set per
+    image: what a detector remembers must not carry to another file)."""
     found = available_detectors()
-    faces = next((found[name] for name in FACE_DETECTORS if name in found), None)
-    return found.get(TEXT_DETECTOR), faces
+    return [found[name] for name in DEFAULT_DETECTORS[role] if name in found]
 
 
 def unavailable_detectors() -> tuple[str, ...]:
-    """``"name: why"`` for each check that cannot run here (burned-in text, faces)."""
-    status = {name: reason for name, ok, reason in detector_status() if not ok}
-    text, faces = _detectors()
-    missing = [] if text is not None else [
-        f"{TEXT_DETECTOR}: {status.get(TEXT_DETECTOR, 'not installed')}"]
-    if faces is None:
-        missing += [f"{name}: {status.get(name, 'not installed')}" for name in FACE_DETECTORS]
-    return tuple(missing)
+    """``"name: why"`` for each default detector that cannot run here."""
+    return tuple(f"{name}: {reason}" for name, ok, reason in detector_status()
+                 if not ok and any(name in names for names in DEFAULT_DETECTORS.values()))
 
 
 def _region_finding(region: Region, total: int, page: str = "") -> Finding:
@@ -424,11 +421,10 @@ def _region_finding(region: Region, total: int, page: str = "") -> Finding:
 
 def _detect(frames: np.ndarray[Any, Any], context: Context, faces: bool,
             page: str = "") -> list[Finding]:
-    """Run the text detector (and, with `faces`, the face detector) on `frames`."""
-    text_detector, face_detector = _detectors()
-    detectors = [text_detector, face_detector if faces else None]
+    """Run the text detectors (and, with `faces`, the face detectors) on `frames`."""
+    detectors = _detectors("text") + (_detectors("face") if faces else [])
     total = frames.shape[0]
-    return [_region_finding(r, total, page) for d in detectors if d is not None
+    return [_region_finding(r, total, page) for d in detectors
             for r in detect_checked(d, frames, context)]
 
 

@@ -82,6 +82,10 @@ def test_yaml_recipe(tmp_path: Path) -> None:
         ('[[pixels]]\nboxes = [[0, 0, 5, 5]]\nmethod = "smudge"', "pixel method"),
         ('[[pixels]]\nboxes = [[0, 0, 5, 5]]\ncolour = "red"', "unknown \\[\\[pixels\\]\\] key"),
         ('lossy = "sometimes"', "lossy must be"),
+        ('[detectors]\nsmell = ["nose"]', "unknown detector role"),
+        ('[detectors]\nface = []', "must be a list of detector names"),
+        ('[detectors]\nface = 3', "must be a table of role"),
+        ('detectors = "centerface"', "must be a table of role"),
     ],
 )
 def test_invalid_recipes_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
@@ -92,3 +96,14 @@ def test_invalid_recipes_fail_with_a_clear_message(tmp_path: Path, text: str, me
 def test_missing_recipe(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="cannot read recipe"):
         load_recipe(tmp_path / "absent.toml")
+
+
+def test_detector_choices(tmp_path: Path) -> None:
+    assert dict(Profile().detectors) == {"text": ("tesseract",), "face": ("centerface",)}
+    profile = load_recipe(write(tmp_path, 'base = "share"\n[detectors]\nface = "blazeface"\n'))
+    assert dict(profile.detectors) == {"text": ("tesseract",), "face": ("blazeface",)}
+    assert profile.describe().endswith("; detectors face=blazeface")
+    assert "detectors" not in Profile.preset("share").describe()
+    both = Profile(detectors={"face": ("centerface", "blazeface")})
+    assert both.detectors["face"] == ("centerface", "blazeface")
+    assert both.detectors["text"] == ("tesseract",)

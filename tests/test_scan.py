@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from medscrub.detectors import available_detectors
+from medscrub.detectors import DEFAULT_DETECTORS, available_detectors
 from medscrub.files import atomic_write
 from medscrub.keys import SecretKey
-from medscrub.pipeline import FACE_DETECTORS, Pipeline
+from medscrub.pipeline import Pipeline
 from medscrub.scan import KINDS, FileScan, ScanOptions, name_findings, scan_file, scan_path
 from medscrub_testing.samples import (
     FAKE_PHI_STRINGS,
@@ -210,13 +210,13 @@ def test_cleaned_photo_carries_no_metadata(samples: Path, tmp_path: Path) -> Non
 
 def test_faces_are_found(tmp_path: Path) -> None:
     skimage_data = pytest.importorskip("skimage.data", reason="scikit-image is not installed")
-    if not set(FACE_DETECTORS) & set(available_detectors()):
+    if not set(DEFAULT_DETECTORS["face"]) & set(available_detectors()):
         pytest.skip("no face detector can run here")
     path = tmp_path / "portrait.png"
     Image.fromarray(skimage_data.astronaut()).resize((256, 256)).save(path)
     scan = scan_file(path, "portrait.png", ScanOptions())
     [face] = [f for f in scan.findings if f.kind == "face"]
-    assert face.detail == FACE_DETECTORS[0]
+    assert face.detail == DEFAULT_DETECTORS["face"][0]
     assert face.box is not None
     y0, x0, y1, x1 = face.box  # the astronaut's face: upper middle of the picture
     assert 10 <= y0 < y1 <= 110 and 70 <= x0 < x1 <= 160

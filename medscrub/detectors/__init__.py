@@ -2,12 +2,18 @@
 
 A detector looks at a stack of frames ``(n_frames, rows, cols, samples)`` and
 returns :class:`~medscrub.model.Region` values; it never redacts and never
-writes. Built-in detectors are loaded exactly as third-party ones are, from an
+writes. It declares the roles it can fill (``finds = {"text"}``, ``{"face"}``);
+a profile names which detectors fill each role (:data:`DEFAULT_DETECTORS`
+unless a recipe says otherwise), and the pipeline runs every one named.
+
+Built-in detectors are loaded exactly as third-party ones are, from an
 ``"module:attribute"`` reference; third-party detectors come from the
 entry-point group :data:`ENTRY_POINT_GROUP`, scripts may call
-:func:`register_detector`. A plug-in that fails to import is logged and
+:func:`register_detector`. Names are unique: a second class under a name
+already taken is refused. A plug-in that fails to import is logged and
 recorded as unavailable with the reason, so that ``medscrub detectors`` can
-say what is missing and how to install it::
+say what is missing and how to install it; whether a detector can run is asked
+once per process::
 
     >>> for name, available, reason in detector_status():  # doctest: +SKIP
     ...     print(name, "ok" if available else f"unavailable \u2014 {reason}")
@@ -19,7 +25,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import ClassVar, Literal, Protocol, TypeVar, runtime_checkable
@@ -27,15 +33,20 @@ from typing import ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from medscrub.errors import DetectorError, ProfileError
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
 __all__ = [
+    "DEFAULT_DETECTORS",
     "ENTRY_POINT_GROUP",
+    "ROLES",
     "Context",
     "Detector",
     "available_detectors",
+    "check_choices",
     "detector_status",
+    "detectors_for",
     "register_detector",
     "reload_plugins",
 ]
@@ -49,6 +60,12 @@ _BUILTINS: tuple[tuple[str, str], ...] = (
     ("centerface", "medscrub.detectors.faces:CenterFaceDetector"),
     ("blazeface", "medscrub.detectors.faces:BlazeFaceDetector"),
 )
+
+#: The roles a detector can fill, and what each checks (for reasons and reports).
+ROLES: dict[str, str] = {"text": "burned-in text", "face": "faces"}
+
+#: The detectors that fill each role when a profile names none.
+DEFAULT_DETECTORS: dict[str, tuple[str, ...]] = {"text": ("tesseract",), "face": ("centerface",)}
 
 _log = logging.getLogger("medscrub")
 
@@ -92,9 +109,12 @@ class Detector(Protocol):
     ----------
     name : str
         Unique, short, lower-case name (``"tesseract"``).
+    finds : frozenset of str
+        The roles of :data:`ROLES` it can fill.
     """
 
     name: ClassVar[str]
+    finds: ClassVar[frozenset[str]]
 
     def is_available(self) -> bool:
         """Return True if the detector's dependencies are installed."""
@@ -116,6 +136,8 @@ _D = TypeVar("_D", bound=type[Detector])
 class _Registry:
     classes: dict[str, type[Detector]] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)
+    #: why a class cannot run ("" when it can), asked once per process and class
+    reasons: dict[str, str] = field(default_factory=dict)
     loaded: bool = False
 
 
@@ -139,13 +161,23 @@ def register_detector(cls: _D) -> _D:
     Raises
     ------
     TypeError
-        If `cls` has no string ``name``.
+        If `cls` has no string ``name`` or no role in ``finds``.
+    ValueError
+        If another class is registered under the same name.
     """
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name:
         raise TypeError(f"detector class {cls!r} has no string 'name'")
+    finds = getattr(cls, "finds", None)
+    if not isinstance(finds, frozenset | set) or not finds or not finds <= set(ROLES):
+        raise TypeError(f"detector {name!r} must say which of {sorted(ROLES)} it finds")
+    taken = _registry.classes.get(name)
+    if taken is not None and taken is not cls:
+        raise ValueError(f"detector name {name!r} is taken by "
+                         f"{taken.__module__}.{taken.__qualname__}")
     _registry.classes[name] = cls
     _registry.broken.pop(name, None)
+    _registry.reasons.pop(name, None)
     return cls
 
 
@@ -153,6 +185,7 @@ def reload_plugins() -> None:
     """Forget loaded plug-ins; the next query loads built-ins and entry points again."""
     _registry.classes.clear()
     _registry.broken.clear()
+    _registry.reasons.clear()
     _registry.loaded = False
 
 
@@ -168,7 +201,12 @@ def _load_one(name: str, load: Callable[[], object]) -> None:
         _log.warning("detector plug-in %r is not a detector class", name)
         _registry.broken[name] = "not a detector class"
         return
-    register_detector(obj)
+    try:
+        register_detector(obj)
+    except (TypeError, ValueError) as exc:
+        _log.warning("detector plug-in %r refused: %s", name, exc)
+        label = f"{name} (plug-in)" if name in _registry.classes else name
+        _registry.broken[label] = f"refused ({exc})"
 
 
 def _import_ref(ref: str) -> object:
@@ -183,24 +221,31 @@ def _ensure_loaded() -> None:
     for name, ref in _BUILTINS:
         _load_one(name, functools.partial(_import_ref, ref))
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if entry.name not in _registry.classes:
-            _load_one(entry.name, entry.load)
+        _load_one(entry.name, entry.load)
 
 
-def _probe(cls: type[Detector]) -> tuple[Detector | None, str]:
-    """Instantiate `cls` and ask it whether it can run: (instance or None, reason)."""
-    try:
-        detector = cls()
-        if detector.is_available():
-            return detector, ""
-        return None, detector.unavailable_reason() or "unavailable"
-    except Exception as exc:  # a plug-in's own failure must not stop the others
-        _log.warning("detector %r failed its availability check: %s", cls.name, exc)
-        return None, f"availability check failed ({type(exc).__name__}: {exc})"
+def _reason(name: str) -> str:
+    """Why the detector registered as `name` cannot run (``""`` when it can), asked of
+    the class once per process."""
+    if name not in _registry.reasons:
+        cls = _registry.classes[name]
+        try:
+            detector = cls()
+            reason = "" if detector.is_available() else (
+                detector.unavailable_reason() or "unavailable")
+        except Exception as exc:  # a plug-in's own failure must not stop the others
+            _log.warning("detector %r failed its availability check: %s", name, exc)
+            reason = f"availability check failed ({type(exc).__name__}: {exc})"
+        _registry.reasons[name] = reason
+    return _registry.reasons[name]
 
 
 def available_detectors() -> dict[str, Detector]:
-    """Return an instance of every detector that can run, by name.
+    """Return a new instance of every detector that can run, by name.
+
+    Availability is asked once per process and class; the instances are new at
+    every call (a detector may keep memory of what it read, which must not carry
+    from one file to the next: outputs depend on the file alone).
 
     Returns
     -------
@@ -208,12 +253,8 @@ def available_detectors() -> dict[str, Detector]:
         Name -> a new detector instance, sorted by name.
     """
     _ensure_loaded()
-    found: dict[str, Detector] = {}
-    for name in sorted(_registry.classes):
-        detector, _reason = _probe(_registry.classes[name])
-        if detector is not None:
-            found[name] = detector
-    return found
+    return {name: _registry.classes[name]() for name in sorted(_registry.classes)
+            if not _reason(name)}
 
 
 def detector_status() -> list[tuple[str, bool, str]]:
@@ -227,11 +268,52 @@ def detector_status() -> list[tuple[str, bool, str]]:
         ``"apt-get install tesseract-ocr"``) or why the plug-in failed to load.
     """
     _ensure_loaded()
-    status = [(name, *_availability(cls)) for name, cls in _registry.classes.items()]
+    status = [(name, not _reason(name), _reason(name)) for name in _registry.classes]
     status += [(name, False, reason) for name, reason in _registry.broken.items()]
     return sorted(status)
 
 
-def _availability(cls: type[Detector]) -> tuple[bool, str]:
-    detector, reason = _probe(cls)
-    return detector is not None, reason
+def check_choices(chosen: Mapping[str, Sequence[str]]) -> None:
+    """Refuse a profile's detector choices that name no known detector, or one that
+    does not fill the role (one that is known but cannot run here fails each file
+    that needs it instead).
+
+    Raises
+    ------
+    ProfileError
+        Naming the detector and the role.
+    """
+    _ensure_loaded()
+    for role, names in chosen.items():
+        for name in names:
+            cls = _registry.classes.get(name)
+            if cls is None and name not in _registry.broken:
+                known = ", ".join(sorted(_registry.classes))
+                raise ProfileError(f"no detector {name!r} for {ROLES[role]} (known: {known})")
+            if cls is not None and role not in cls.finds:
+                raise ProfileError(f"detector {name!r} does not find {ROLES[role]}")
+
+
+def detectors_for(role: str, names: Sequence[str]) -> list[Detector]:
+    """New instances of the detectors `names`, which fill `role`.
+
+    Raises
+    ------
+    DetectorError
+        Naming each detector that is unknown, does not fill `role`, or cannot
+        run here, and why: the role cannot be checked, so the file fails.
+    """
+    _ensure_loaded()
+    what = ROLES.get(role, role)
+    problems = []
+    for name in names:
+        cls = _registry.classes.get(name)
+        if cls is None:
+            problems.append(f"{name}: {_registry.broken.get(name, 'no such detector')}")
+        elif role not in cls.finds:
+            problems.append(f"{name}: does not find {what}")
+        elif _reason(name):
+            problems.append(f"{name}: {_reason(name)}")
+    if problems or not names:
+        raise DetectorError(f"{what} cannot be checked ({'; '.join(problems) or 'no detector'})")
+    return [_registry.classes[name]() for name in names]

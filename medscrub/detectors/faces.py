@@ -178,6 +178,7 @@ class _FaceModel:
     """What both face detectors share: availability, frames in, regions out."""
 
     name: ClassVar[str]
+    finds: ClassVar[frozenset[str]] = frozenset({"face"})
     model: ClassVar[str]
     threshold: float
 

@@ -100,7 +100,7 @@ _MIXED, _MIXED_PIECES = 0.5, 4  # both polarities read when the fewer glyph piec
 _INK_FLOOR = 1.0  # ink is stretched to black by at least this many times its noise floor
 _MOSAIC_GAP = 24  # white rows between crops in the mosaic
 _MOSAIC_MAX_ROWS = 6000
-_REMEMBERED = 1024  # crops whose words a detector keeps (a series' banners are read once)
+_REMEMBERED = 1024  # crops whose words a detector keeps (its looks at one image)
 _MAX_VARIANTS = 3  # differing frames read per candidate
 _LOW_GLYPH, _HIGH_GLYPH = 0.5, 0.7  # glyph estimates below / above these fractions of the
 _TWO_LINES = 2.5  # line height are doubtful; a high one is read again at 1 / this of it
@@ -162,6 +162,7 @@ class TextDetector:
     """
 
     name: ClassVar[str] = "tesseract"
+    finds: ClassVar[frozenset[str]] = frozenset({"text"})
 
     def __init__(self) -> None:
         self._memo: OrderedDict[bytes, list[_Word]] = OrderedDict()
@@ -230,10 +231,11 @@ class TextDetector:
     ) -> dict[int, list[list[_Word]]]:
         """Words by candidate, a list per crop; crops read lately are not read again.
 
-        Verifying a redaction looks at the same image again, and the slices of a
-        series carry the same banner over the same black corner: a crop read
-        before (same pixels, same scale) gives the same words. The words of the
-        last :data:`_REMEMBERED` crops are kept, in memory only.
+        Verifying a redaction looks at the same image again: a crop read before
+        (same pixels, same scale) gives the same words. The words of the last
+        :data:`_REMEMBERED` crops are kept, in memory only. Crops are read in
+        mosaics, whose make-up can change what Tesseract reads in a crop, so one
+        detector serves one image: what it remembers never depends on other files.
         """
         keys = [_crop_key(task.crop, task.scale) for task in tasks]
         unread = {key: task for key, task in zip(keys, tasks, strict=True)

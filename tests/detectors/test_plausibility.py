@@ -89,7 +89,8 @@ def test_each_frame_is_held_to_the_limits_on_its_own() -> None:
 class _Absurd:
     """A face model gone wrong: one "face" the size of the picture."""
 
-    name: ClassVar[str] = "centerface"
+    name: ClassVar[str] = "absurd-faces"
+    finds: ClassVar[frozenset[str]] = frozenset({"face"})
 
     def is_available(self) -> bool:
         return True
@@ -105,13 +106,16 @@ class _Absurd:
 class _NotANumber(_Absurd):
     """A text detector whose scores went NaN."""
 
-    name: ClassVar[str] = "tesseract"
+    name: ClassVar[str] = "nan-text"
+    finds: ClassVar[frozenset[str]] = frozenset({"text"})
 
     def detect(self, frames: npt.NDArray[Any], context: Context) -> Sequence[Region]:
         return [Region(5, 5, 20, 80, kind="text", detector=self.name, score=float("nan"))]
 
 
 class _Crashing(_Absurd):
+    name: ClassVar[str] = "crashing-faces"
+
     def detect(self, frames: npt.NDArray[Any], context: Context) -> Sequence[Region]:
         raise OverflowError("cannot convert float infinity to integer")
 
@@ -123,17 +127,17 @@ def _png(image: npt.NDArray[np.uint8]) -> bytes:
 
 
 @pytest.mark.parametrize(("stub", "options", "reason"), [
-    (_Absurd, FACES, "detector 'centerface' gave an implausible answer (face regions cover "
-                     "100% of a frame, more than 50%); image not changed"),
-    (_NotANumber, TEXT, "detector 'tesseract' gave an implausible answer (a score that is "
+    (_Absurd, FACES, "detector 'absurd-faces' gave an implausible answer (face regions "
+                     "cover 100% of a frame, more than 50%); image not changed"),
+    (_NotANumber, TEXT, "detector 'nan-text' gave an implausible answer (a score that is "
                         "not a number from 0 to 1); image not changed"),
-    (_Crashing, FACES, "detector 'centerface' failed (OverflowError); image not changed"),
+    (_Crashing, FACES, "detector 'crashing-faces' failed (OverflowError); image not changed"),
 ])
 def test_a_misbehaving_detector_fails_the_file_and_writes_nothing(
     stub: type[_Absurd], options: frozenset[str], reason: str, samples: Path, tmp_path: Path
 ) -> None:
-    registry.available_detectors()  # the built-ins, then the stub in place of one of them
     registry.register_detector(stub)
+    role = "text" if options == TEXT else "face"
     src = tmp_path / "in"
     src.mkdir()
     wound = (samples / "photos" / "wound.jpg").read_bytes()
@@ -141,7 +145,7 @@ def test_a_misbehaving_detector_fails_the_file_and_writes_nothing(
     ct = samples / "QUIXOTE_ZEBULON" / "CT" / "CT000001.dcm"
     (src / "ct.dcm").write_bytes(ct.read_bytes())
     out = tmp_path / "out"
-    summary = Pipeline(Profile(options=options)).run(src, out)
+    summary = Pipeline(Profile(options=options, detectors={role: (stub.name,)})).run(src, out)
     by_name = {r.input: r for r in summary.results}
     photo = by_name["wound.jpg"]
     assert photo.outcome is Outcome.QUARANTINED and photo.stage == "pixels"

@@ -175,7 +175,8 @@ def test_cross_sections_are_out_of_the_face_step(samples: dict[str, FaceSample])
 class _StubbornFaces:
     """A third-party face detector that finds the same face whatever the pixels."""
 
-    name: ClassVar[str] = "centerface"
+    name: ClassVar[str] = "stubborn-faces"
+    finds: ClassVar[frozenset[str]] = frozenset({"face"})
 
     def is_available(self) -> bool:
         return True
@@ -188,6 +189,8 @@ class _StubbornFaces:
 
 
 class _MissingFaces(_StubbornFaces):
+    name: ClassVar[str] = "missing-faces"
+
     def is_available(self) -> bool:
         return False
 
@@ -198,12 +201,11 @@ class _MissingFaces(_StubbornFaces):
 def test_a_face_found_after_redaction_quarantines_the_photo(
     samples: dict[str, FaceSample], tmp_path: Path
 ) -> None:
-    registry.available_detectors()  # load the built-ins, then replace CenterFace
     registry.register_detector(_StubbornFaces)
     src = tmp_path / "in"
     src.mkdir()
     (src / "p.png").write_bytes(png(samples["two-faces"].image))
-    profile = Profile(options=FACES, face_method="blur")
+    profile = Profile(options=FACES, face_method="blur", detectors={"face": ("stubborn-faces",)})
     [result] = Pipeline(profile).run(src, tmp_path / "out").results
     assert result.outcome is Outcome.QUARANTINED and result.stage == "verify"
     assert "face is still found" in result.reason
@@ -213,14 +215,12 @@ def test_a_face_found_after_redaction_quarantines_the_photo(
 def test_no_face_detector_quarantines_the_photo(
     samples: dict[str, FaceSample], tmp_path: Path
 ) -> None:
-    registry.reload_plugins()
-    registry.available_detectors()  # load the built-ins, then replace both face detectors
     registry.register_detector(_MissingFaces)
-    registry.register_detector(type("_NoBlaze", (_MissingFaces,), {"name": "blazeface"}))
     src = tmp_path / "in"
     src.mkdir()
     (src / "p.png").write_bytes(png(samples["two-faces"].image))
-    [result] = Pipeline(Profile(options=FACES)).run(src, tmp_path / "out").results
+    profile = Profile(options=FACES, detectors={"face": ("centerface", "missing-faces")})
+    [result] = Pipeline(profile).run(src, tmp_path / "out").results
     assert result.outcome is Outcome.QUARANTINED and result.stage == "pixels"
-    assert "faces cannot be checked" in result.reason and "model missing" in result.reason
+    assert result.reason == "faces cannot be checked (missing-faces: model missing)"
     assert not (tmp_path / "out").joinpath("p.png").exists()
