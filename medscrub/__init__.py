@@ -5,14 +5,16 @@ Quick start::
     import medscrub
 
     # a folder (or one file) of DICOM studies -> a cleaned copy + audit log
-    summary = medscrub.redact_path("exports/", "clean/", key="a long secret")
+    summary = medscrub.redact_path("exports/", "clean/", key="a long secret of 16+ bytes")
     print(summary.counts, summary.audit)
 
     # an in-memory pydicom Dataset (a cleaned copy is returned)
     clean = medscrub.redact_dataset(ds, profile=medscrub.Profile.preset("research"))
 
-The Basic Application Level Confidentiality Profile of DICOM PS3.15 is the
-default; options and recipes loosen or tighten it. Files that cannot be fully
+The default profile is ``standard``: the Basic Application Level
+Confidentiality Profile of DICOM PS3.15 plus Clean Pixel Data (burned-in text)
+and Clean Recognizable Visual Features (faces); options and recipes loosen or
+tighten it. Files that cannot be fully
 cleaned are never written: they are reported with a reason.
 """
 
@@ -86,7 +88,7 @@ def redact_path(
     output : path
         Output folder; must not be `source` or lie inside it.
     profile : Profile, optional
-        Defaults to the Basic Profile.
+        Defaults to the ``standard`` preset (the Basic Profile, burned-in text, faces).
     key : str or SecretKey, optional
         Secret for pseudonyms, UIDs and date shifts; else ``$MEDSCRUB_KEY``, else
         a random key (results then not linkable across runs).

@@ -36,8 +36,7 @@ def add_parser(commands: Any) -> None:
                         "middle one")
     parser.add_argument("--quality", type=_quality, default=95, metavar="Q",
                         help="JPEG quality, 1-95 (default: 95)")
-    add_profile_arguments(parser)
-    parser.set_defaults(profile="share")
+    add_profile_arguments(parser, default="share")
     parser.add_argument("--rename", action="store_true",
                         help="non-identifying output names (the share profile always renames)")
     parser.add_argument("--key", help=f"secret key for pseudonyms and UIDs (or --key-file, "

@@ -19,11 +19,14 @@ from medscrub.profile import (
 __all__ = ["add_profile_arguments", "profile_from_args", "read_phi_terms"]
 
 
-def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --profile, --recipe, --option, --no-pixels, --text-mode and --lossy."""
-    parser.add_argument("--profile", choices=PRESETS, default=DEFAULT_PRESET,
-                        help=f"preset to start from (default: {DEFAULT_PRESET}: the Basic "
-                        "Profile plus burned-in text and faces)")
+def add_profile_arguments(parser: argparse.ArgumentParser, default: str = DEFAULT_PRESET) -> None:
+    """Add --profile (starting from `default`), --recipe, --option, --no-pixels,
+    --text-mode and --lossy."""
+    what = {DEFAULT_PRESET: "the Basic Profile plus burned-in text and faces",
+            "share": "all burned-in text, dates removed, outputs renamed"}.get(default, "")
+    parser.add_argument("--profile", choices=PRESETS, default=default,
+                        help=f"preset to start from (default: {default}"
+                        + (f": {what})" if what else ")"))
     parser.add_argument("--recipe", metavar="FILE",
                         help="TOML or YAML recipe: options and per-tag overrides")
     parser.add_argument("--option", action="append", default=[], choices=OPTIONS,
