@@ -23,7 +23,11 @@ from medscrub.errors import UnsupportedInputError
 from medscrub.files import atomic_write, drop_partial_line
 from medscrub.model import FileResult, Outcome, Region
 
-__all__ = ["AuditLog", "file_record", "result_from_record", "write_report"]
+__all__ = ["RECORD_KINDS", "AuditLog", "file_record", "parse_record", "result_from_record",
+           "write_report"]
+
+#: The kinds of record an audit log holds: a run opens, one per file, a summary closes.
+RECORD_KINDS = ("run", "file", "summary")
 
 
 class AuditLog:
@@ -63,6 +67,20 @@ class AuditLog:
         if summary is not None:
             self._write({"record": "summary", "finished": _now(), **summary})
         self._fh.close()
+
+
+def parse_record(line: str | bytes) -> dict[str, Any] | None:
+    """The record on one line of an audit log, or None for a line that holds none
+    (blank, cut short by a kill, or not medscrub's)."""
+    try:
+        record = json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both
+        return None
+    if not isinstance(record, dict) or record.get("record") not in RECORD_KINDS:
+        return None
+    if record["record"] == "file" and not isinstance(record.get("input"), str):
+        return None
+    return record
 
 
 def file_record(result: FileResult, profile: str) -> dict[str, Any]:

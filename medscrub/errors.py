@@ -11,6 +11,7 @@ __all__ = [
     "MedscrubError",
     "MissingDependencyError",
     "ProfileError",
+    "Refused",
     "UnsupportedInputError",
     "VerificationFailed",
 ]
@@ -30,6 +31,10 @@ class MissingDependencyError(MedscrubError, ImportError):
 
 class UnsupportedInputError(MedscrubError, ValueError):
     """An input cannot be processed (not DICOM, malformed, refused by policy)."""
+
+
+class Refused(MedscrubError):
+    """A file medscrub deliberately does not copy (reported as skipped, not failed)."""
 
 
 class DetectorError(MedscrubError, RuntimeError):

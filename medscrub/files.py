@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from medscrub.dicom.io import looks_like_dicom
+from medscrub.photo.formats import sniff_format
 
 __all__ = [
     "TEMP_SUFFIX",
@@ -23,15 +24,6 @@ __all__ = [
 TEMP_SUFFIX = ".medscrub-tmp"
 #: Extensions that claim a file is DICOM: such a file that is not DICOM is an error.
 DICOM_EXTENSIONS = frozenset({".dcm", ".dicom", ".dic", ".ima"})
-_PHOTO_MAGIC = (
-    b"\xff\xd8\xff",  # JPEG
-    b"\x89PNG\r\n\x1a\n",
-    b"II*\x00",  # TIFF
-    b"MM\x00*",
-    b"GIF87a",
-    b"GIF89a",
-    b"BM",
-)
 
 
 class FileKind(StrEnum):
@@ -43,19 +35,11 @@ class FileKind(StrEnum):
     OTHER = "other"
 
 
-def _is_photo(head: bytes) -> bool:
-    if head.startswith(_PHOTO_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif")
-
-
 def classify(path: Path, head: bytes) -> FileKind:
     """Decide by content (and, for broken files, by the name's claim)."""
     if looks_like_dicom(head):
         return FileKind.DICOM
-    if _is_photo(head):
+    if sniff_format(head) is not None:
         return FileKind.PHOTO
     if path.suffix.lower() in DICOM_EXTENSIONS:
         return FileKind.BROKEN_DICOM

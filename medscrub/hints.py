@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from medscrub.dicom.codec import Node
+from medscrub.dicom.elements import Node
 from medscrub.dicom.values import DEFAULT_ENCODINGS, strings, tag_of
 
 __all__ = ["PhiHints"]

@@ -6,7 +6,7 @@ held to :class:`Limits`; going over one is a clear :class:`LimitExceeded` (the
 file fails alone), never a MemoryError or a hung batch.
 
 The limits in force are set per file with :func:`applied`; the readers
-(:mod:`medscrub.dicom.codec`, :mod:`medscrub.dicom.pixels`) ask :func:`active`.
+(:mod:`medscrub.dicom.elements`, :mod:`medscrub.dicom.pixels`) ask :func:`active`.
 :func:`time_limit` bounds the wall time of one file: a watchdog thread raises
 :class:`TimeLimitExceeded` in the thread that runs over (at its next Python
 instruction; a worker process stuck inside C code is ended by the pool's hard

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from medscrub.audit import result_from_record
+from medscrub.audit import parse_record, result_from_record
 from medscrub.model import FileResult
 
 __all__ = ["Manifest"]
@@ -74,16 +74,13 @@ class Manifest:
         log = open(audit, "rb")  # noqa: SIM115 - closed in close()
         offset = 0
         for line in log:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                record = {}
-            kind = record.get("record") if isinstance(record, dict) else None
+            record = parse_record(line) or {}
+            kind = record.get("record")
             if kind == "run":
                 if record.get("resume") is False:
                     hashes, offsets, foreign = array("Q"), array("q"), 0
                 same = record.get("settings") == settings
-            elif kind == "file" and isinstance(record.get("input"), str):
+            elif kind == "file":
                 if same:
                     hashes.append(_path_hash(record["input"]))
                     offsets.append(offset)

@@ -14,11 +14,12 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,34 +30,28 @@ from medscrub.detectors import Context, Detector, check_choices, detectors_for
 from medscrub.detectors.faces import head_area
 from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
-from medscrub.dicom.codec import Node
-from medscrub.dicom.header import HeaderResult, deidentify, method_code_item
+from medscrub.dicom.elements import Node
+from medscrub.dicom.header import HeaderResult, deidentify, record_pixel_option
 from medscrub.dicom.io import (
-    DICOMDIR_CLASS,
-    ENCAPSULATED_DOCUMENT_CLASSES,
     DicomFile,
     dataset_to_file,
-    embedded_overlay_bits,
     encode_dicom,
     pixel_dataset,
     read_dicom,
     replace_contents,
-    sop_class,
     store_pixels,
 )
 from medscrub.dicom.pixels import decode_frames, encode_frames
 from medscrub.dicom.values import (
     DEFAULT_ENCODINGS,
-    ascii_element,
     encodings_for,
-    strings,
     tag_of,
-    us_value,
 )
 from medscrub.errors import (
     DetectorError,
     EncodeError,
     MedscrubError,
+    Refused,
     UnsupportedInputError,
     VerificationFailed,
 )
@@ -78,6 +73,7 @@ from medscrub.photo import (
     strip_segments,
     write_photo,
 )
+from medscrub.policy import PixelPlan, check_copyable, plan_pixels
 from medscrub.profile import PixelRule, Profile
 from medscrub.redact import as_frames, black_value, redact
 from medscrub.run import RunSummary, run_folder
@@ -90,39 +86,19 @@ __all__ = [
     "CleanedDicom",
     "CleanedPhoto",
     "Pipeline",
-    "may_show_faces",
 ]
 
 _log = logging.getLogger("medscrub")
-_PIXEL_DATA = 0x7FE00010
-_BURNED_IN_ANNOTATION = 0x00280301
-_METHOD_CODES = 0x00120064
-_DIRECTORY_RECORDS = 0x00041220
-_ENCAPSULATED_DOCUMENT = 0x00420011
 TEXT_NOT_CHECKED = "pixels not checked for burned-in text (Clean Pixel Data is off)"
 _TEXT_LOOKS = 3  # looks for burned-in text (the last must find nothing)
 FACES_NOT_CHECKED = (
     "pixels not checked for faces (Clean Recognizable Visual Features is off)"
 )
-_RECOGNIZABLE_VISUAL_FEATURES = 0x00280302
-_SAMPLES_PER_PIXEL = 0x00280002
-#: SOP classes of photographs, endoscopy, microscopy and screen captures: the face step
-#: runs on these, on modalities XC, ES, OP, GM, SM and on every colour image.
-_PHOTOGRAPHIC_CLASSES = frozenset({
-    "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.7.1", "1.2.840.10008.5.1.4.1.1.7.2",
-    "1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.5.1.4.1.1.7.4",
-    "1.2.840.10008.5.1.4.1.1.77.1.1", "1.2.840.10008.5.1.4.1.1.77.1.1.1",
-    "1.2.840.10008.5.1.4.1.1.77.1.2", "1.2.840.10008.5.1.4.1.1.77.1.2.1",
-    "1.2.840.10008.5.1.4.1.1.77.1.3", "1.2.840.10008.5.1.4.1.1.77.1.4",
-    "1.2.840.10008.5.1.4.1.1.77.1.4.1", "1.2.840.10008.5.1.4.1.1.77.1.5.1",
-    "1.2.840.10008.5.1.4.1.1.77.1.5.2",
-})
-_PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "OP", "GM", "SM"})
-
-
 @dataclass(frozen=True, slots=True)
 class CleanedDicom:
     """One cleaned DICOM file: its bytes, what the header step did, the regions redacted."""
+
+    LAST_STAGE: ClassVar[str] = "write"  # its checks run inside the header and pixel stages
 
     data: bytes
     header: HeaderResult
@@ -147,6 +123,8 @@ class CleanedPhoto:
     the segment level (its pixels are the original's, bit for bit).
     """
 
+    LAST_STAGE: ClassVar[str] = "verify"  # no metadata channel left in the bytes written
+
     data: bytes
     format: str
     removed: tuple[str, ...] = ()
@@ -166,16 +144,6 @@ def _unchecked(text_checked: bool, faces_checked: bool) -> tuple[str, ...]:
             + (() if faces_checked else (FACES_NOT_CHECKED,)))
 
 
-def _device(body: Node) -> dict[str, str | int]:
-    """Header values pixel rules are matched on (read before cleaning)."""
-    found: dict[str, str | int] = {}
-    for keyword in ("Modality", "Manufacturer", "ManufacturerModelName"):
-        found[keyword] = " ".join(strings(body, tag_of(keyword), DEFAULT_ENCODINGS))
-    for keyword in ("Rows", "Columns"):
-        found[keyword] = us_value(body.get(tag_of(keyword)), 0)
-    return found
-
-
 def _viewed(photometric: str) -> str:
     return "RGB" if photometric.startswith("YBR") else photometric
 
@@ -187,32 +155,6 @@ def _view(frames: npt.NDArray[Any], photometric: str) -> npt.NDArray[Any]:
     return frames
 
 
-def _record_pixel_cleaning(body: Node) -> None:
-    """Burned In Annotation NO and the Clean Pixel Data code, once text was removed."""
-    body[_BURNED_IN_ANNOTATION] = ascii_element("CS", "NO")
-    methods = body.get(_METHOD_CODES)
-    if methods is not None and isinstance(methods.value, list):
-        methods.value.append(method_code_item("clean_pixel_data"))
-
-
-def _record_face_cleaning(body: Node) -> None:
-    """Recognizable Visual Features NO and the option's code, once faces were removed."""
-    body[_RECOGNIZABLE_VISUAL_FEATURES] = ascii_element("CS", "NO")
-    methods = body.get(_METHOD_CODES)
-    if methods is not None and isinstance(methods.value, list):
-        methods.value.append(method_code_item("clean_recognizable_visual_features"))
-
-
-def may_show_faces(klass: str, modality: str, body: Node) -> bool:
-    """Whether Clean Recognizable Visual Features looks for faces in an image (the
-    pipeline's rule, which scan follows): photographic SOP classes and modalities,
-    and colour images of any kind but ultrasound (colour Doppler cines of hundreds
-    of frames, which cannot show a face)."""
-    if klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES:
-        return True
-    return modality.upper() != "US" and us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3
-
-
 def _page_fill(page: npt.NDArray[Any]) -> tuple[float, ...]:
     """Opaque black for a photo page: (0,) grey, (0, 0, 0) RGB, (0, 0, 0, max) RGBA."""
     samples = page.shape[-1]
@@ -221,30 +163,42 @@ def _page_fill(page: npt.NDArray[Any]) -> tuple[float, ...]:
     return (*black, opaque) if samples == 4 else black
 
 
-class _Refused(MedscrubError):
-    """A file medscrub deliberately does not copy (reported as skipped)."""
+#: Errors that quarantine a file when they stop its pixels stage (its pixels could not
+#: be decoded, checked or written back); elsewhere they fail it.
+_QUARANTINED_IN_PIXELS = (UnsupportedInputError, EncodeError, DetectorError)
+_STAGE = "medscrub_stage"
 
 
-class _Stop(Exception):
-    """Ends one file's processing early with an outcome and a reason."""
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Name the stage an exception leaves from (the innermost block names it)."""
+    try:
+        yield
+    except BaseException as exc:
+        if not hasattr(exc, _STAGE):
+            setattr(exc, _STAGE, name)
+        raise
 
-    def __init__(self, outcome: Outcome, reason: str) -> None:
-        super().__init__(reason)
-        self.outcome = outcome
-        self.reason = reason
+
+def _stage_of(exc: BaseException) -> str:
+    """Where `exc` stopped a file: verification, or the stage it left (else reading)."""
+    return "verify" if isinstance(exc, VerificationFailed) else getattr(exc, _STAGE, "read")
 
 
-@dataclass(slots=True)
-class _Step:
-    """How far one file got: the stage, its kind and the input's hash."""
+def _outcome(exc: MedscrubError, stage: str) -> Outcome:
+    if isinstance(exc, Refused):
+        return Outcome.SKIPPED
+    if isinstance(exc, VerificationFailed) or (
+            stage == "pixels" and isinstance(exc, _QUARANTINED_IN_PIXELS)):
+        return Outcome.QUARANTINED
+    return Outcome.FAILED
 
-    stage: str = "read"
-    kind: str = ""
-    digest: str = ""
 
-    def result(self, rel: str, outcome: Outcome, **fields: Any) -> FileResult:
-        return FileResult(input=rel, outcome=outcome, kind=self.kind, stage=self.stage,
-                          input_sha256=self.digest, **fields)
+def _read(src: Path) -> bytes:
+    try:
+        return src.read_bytes()
+    except OSError as exc:
+        raise MedscrubError(f"cannot read ({exc.strerror or 'I/O error'})") from None
 
 
 class Pipeline:
@@ -310,7 +264,7 @@ class Pipeline:
         is replaced by a fresh one.
         """
         target = ds if in_place else copy.deepcopy(ds)
-        cleaned = self._redact_file(dataset_to_file(target), _Step())
+        cleaned = self._redact_file(dataset_to_file(target))
         replace_contents(target, cleaned.data)
         return target
 
@@ -326,53 +280,22 @@ class Pipeline:
 
     def redact_dicom_bytes(self, data: bytes) -> CleanedDicom:
         """De-identify one DICOM file's bytes: header, then known pixel regions."""
-        return self._redact_dicom(data, _Step())
+        return self._redact_file(read_dicom(data))
 
-    def _redact_dicom(self, data: bytes, step: _Step) -> CleanedDicom:
-        return self._redact_file(read_dicom(data), step)
-
-    def _redact_file(self, file: DicomFile, step: _Step) -> CleanedDicom:
-        klass = sop_class(file)
-        if klass == DICOMDIR_CLASS or _DIRECTORY_RECORDS in file.body:
-            raise _Refused(
-                "DICOMDIR indexes the original patient records; not copied "
-                "(build a new one from the cleaned files)"
-            )
-        if klass in ENCAPSULATED_DOCUMENT_CLASSES or _ENCAPSULATED_DOCUMENT in file.body:
-            raise UnsupportedInputError(
-                "encapsulated document (PDF/CDA/3-D model): its content cannot be checked"
-            )
-        overlay_bits = embedded_overlay_bits(file.body)
-        device = _device(file.body)
-        rules = [r for r in self.profile.pixel_rules if r.matches(device)]
-        scan = _PIXEL_DATA in file.body and self._scans(device, file.body)
-        face_option = "clean_recognizable_visual_features" in self.profile.options
-        faces = (_PIXEL_DATA in file.body and face_option
-                 and may_show_faces(klass, str(device["Modality"]), file.body))
-        step.stage = "header"
-        header, hints = self._clean(file.body)
+    def _redact_file(self, file: DicomFile) -> CleanedDicom:
+        check_copyable(file)
+        plan = plan_pixels(file, self.profile)  # from the header as it came
+        with _stage("header"):
+            header, hints = self._clean(file.body)
         regions: tuple[Region, ...] = ()
-        if _PIXEL_DATA in file.body and (rules or overlay_bits or scan or faces):
-            step.stage = "pixels"
-            context = Context(modality=str(device["Modality"]), hints=hints,
-                              mode=self.profile.text_mode) if scan else None
-            regions = self._clean_pixels(file, rules, context, faces, bool(overlay_bits))
-        step.stage = "write"
+        if plan.touches_pixels:
+            with _stage("pixels"):
+                regions = self._clean_pixels(file, plan, hints)
+        with _stage("write"):
+            data = encode_dicom(file)
         # with the option on, images that cannot show a face (CT, MR slices) count as checked
-        return CleanedDicom(encode_dicom(file), header, regions, text_checked=scan,
-                            faces_checked=face_option)
-
-    def _scans(self, device: dict[str, str | int], body: Node) -> bool:
-        """Whether Clean Pixel Data looks for burned-in text in this image."""
-        profile = self.profile
-        if "clean_pixel_data" not in profile.options:
-            return False
-        if profile.scan_modalities and str(device["Modality"]).upper() not in (
-            profile.scan_modalities
-        ):
-            return False
-        flag = " ".join(strings(body, _BURNED_IN_ANNOTATION, DEFAULT_ENCODINGS)).upper()
-        return not (profile.trust_burned_in_annotation and flag == "NO")
+        return CleanedDicom(data, header, regions, text_checked=plan.text,
+                            faces_checked=plan.faces_checked)
 
     @staticmethod
     def _detect(detectors: list[Detector], frames: npt.NDArray[Any], photometric: str,
@@ -381,10 +304,8 @@ class Pipeline:
         view = _view(frames, photometric)
         return [r for detector in detectors for r in detect_checked(detector, view, context)]
 
-    def _clean_pixels(
-        self, file: DicomFile, rules: list[PixelRule], context: Context | None, faces: bool,
-        overlay_bits: bool,
-    ) -> tuple[Region, ...]:
+    def _clean_pixels(self, file: DicomFile, plan: PixelPlan,
+                      hints: PhiHints) -> tuple[Region, ...]:
         """Decode; clean the frames (:meth:`_clean_frames`); re-encode when anything was
         redacted or overlay bits must be cleared from the pixel cells (pixels the
         detectors found clean keep their original bytes); record the steps that ran."""
@@ -393,15 +314,17 @@ class Pipeline:
         frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
         representation = int(ds.get("PixelRepresentation", 0) or 0)
         fill = black_value(frames.dtype, pixels.photometric, pixels.bits_stored, representation)
+        context = Context(modality=plan.modality, hints=hints,
+                          mode=self.profile.text_mode) if plan.text else None
         regions = self._clean_frames(frames, pixels.photometric, pixels.bits_stored, fill,
-                                     rules, context, faces)
-        if regions or overlay_bits:
+                                     plan.rules, context, plan.faces)
+        if regions or plan.overlay_bits:
             syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
             store_pixels(file, ds, syntax)
-        if context is not None:
-            _record_pixel_cleaning(file.body)
-        if faces:
-            _record_face_cleaning(file.body)
+        if plan.text:
+            record_pixel_option(file.body, "clean_pixel_data")
+        if plan.faces:
+            record_pixel_option(file.body, "clean_recognizable_visual_features")
         return tuple(regions)
 
     def _clean_frames(
@@ -486,9 +409,6 @@ class Pipeline:
         VerificationFailed
             If a face, text or a metadata channel is still found.
         """
-        return self._redact_photo(data, _Step())
-
-    def _redact_photo(self, data: bytes, step: _Step) -> CleanedPhoto:
         profile = self.profile
         context = Context(hints=PhiHints.from_node({}, extra=self.phi_terms),
                           mode=profile.text_mode) if "clean_pixel_data" in profile.options else None
@@ -500,22 +420,23 @@ class Pipeline:
         else:
             photo = read_photo(data)
             if context is not None or faces:
-                step.stage = "pixels"
-                for i, page in enumerate(photo.pages):
-                    grey = page.shape[-1] < 3
-                    found = self._clean_frames(
-                        as_frames(page), "MONOCHROME2" if grey else "RGB",
-                        page.dtype.itemsize * 8, _page_fill(page), (), context, faces)
-                    where = slice(i, i + 1) if len(photo.pages) > 1 else None
-                    regions += [replace(r, frames=where) for r in found]
-            step.stage = "write"
-            reencoded = fmt != "JPEG" or photo.rotated or bool(regions)
-            out = (write_photo(photo, photo.pages, keep_icc=profile.keep_icc) if reencoded
-                   else strip_segments(data, keep_icc=profile.keep_icc))
-        step.stage = "verify"
-        left = metadata_channels(out, allow_icc=profile.keep_icc)
-        if left:
-            raise VerificationFailed(f"metadata still found after cleaning ({', '.join(left)})")
+                with _stage("pixels"):
+                    for i, page in enumerate(photo.pages):
+                        grey = page.shape[-1] < 3
+                        found = self._clean_frames(
+                            as_frames(page), "MONOCHROME2" if grey else "RGB",
+                            page.dtype.itemsize * 8, _page_fill(page), (), context, faces)
+                        where = slice(i, i + 1) if len(photo.pages) > 1 else None
+                        regions += [replace(r, frames=where) for r in found]
+            with _stage("write"):
+                reencoded = fmt != "JPEG" or photo.rotated or bool(regions)
+                out = (write_photo(photo, photo.pages, keep_icc=profile.keep_icc) if reencoded
+                       else strip_segments(data, keep_icc=profile.keep_icc))
+        with _stage("verify"):
+            left = metadata_channels(out, allow_icc=profile.keep_icc)
+            if left:
+                raise VerificationFailed(
+                    f"metadata still found after cleaning ({', '.join(left)})")
         removed = tuple(metadata_channels(data, allow_icc=profile.keep_icc))
         return CleanedPhoto(out, fmt, removed, tuple(regions), text_checked=context is not None,
                             faces_checked=faces, reencoded=reencoded)
@@ -534,80 +455,77 @@ class Pipeline:
         """Clean one file into `out_root`; never raises for a bad input.
 
         The pipeline's limits hold; a file over them fails with the limit named.
+        A file that cannot be cleaned gets the stage and a one-line reason.
         """
         start = time.perf_counter()
-        step = _Step()
+        kind, digest = "", ""
+
+        def stopped(outcome: Outcome, reason: str, stage: str) -> FileResult:
+            return FileResult(input=rel, outcome=outcome, kind=kind, stage=stage,
+                              input_sha256=digest, reason=reason)
+
+        header = None
         try:
             with limits_applied(self.limits), time_limit(self.limits.seconds):
-                self.limits.check_file(_size(src))
-                result, header = self._process(src, rel, out_root, step)
-        except TimeLimitExceeded:
+                with _stage("read"):
+                    self.limits.check_file(_size(src))
+                    data = _read(src)
+                digest = hashlib.sha256(data).hexdigest()
+                found = classify(src, data[:132])
+                kind = found.value
+                result, header = self._process(data, rel, found, digest, out_root)
+        except TimeLimitExceeded as exc:
             reason = f"took over {self.limits.seconds:g} s (limit seconds); not written"
-            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
-        except _Stop as stop:
-            result, header = step.result(rel, stop.outcome, reason=stop.reason), None
+            result = stopped(Outcome.FAILED, reason, _stage_of(exc))
         except MedscrubError as exc:
-            result, header = step.result(rel, Outcome.FAILED, reason=str(exc)), None
+            stage = _stage_of(exc)
+            result = stopped(_outcome(exc, stage), str(exc), stage)
         except (RecursionError, MemoryError) as exc:
             reason = f"input too complex ({exc.__class__.__name__})"
-            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
+            result = stopped(Outcome.FAILED, reason, _stage_of(exc))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # fail closed: one bad file never stops the batch
             # (BaseException: a Rust codec's panic is a PyO3 PanicException, not an Exception)
             reason = f"unexpected error ({exc.__class__.__name__}); not written"
-            _log.warning("%s: unexpected %s in stage %s", rel, exc.__class__.__name__, step.stage)
-            result, header = step.result(rel, Outcome.FAILED, reason=reason), None
+            _log.warning("%s: unexpected %s in stage %s", rel, exc.__class__.__name__,
+                         _stage_of(exc))
+            result = stopped(Outcome.FAILED, reason, _stage_of(exc))
         return replace(result, seconds=time.perf_counter() - start), header
 
     def _process(
-        self, src: Path, rel: str, out_root: Path, step: _Step
+        self, data: bytes, rel: str, kind: FileKind, digest: str, out_root: Path
     ) -> tuple[FileResult, HeaderResult | None]:
-        try:
-            data = src.read_bytes()
-        except OSError as exc:
-            raise _Stop(Outcome.FAILED, f"cannot read ({exc.strerror or 'I/O error'})") from None
-        step.digest = hashlib.sha256(data).hexdigest()
-        kind = classify(src, data[:132])
-        step.kind = kind.value
+        """Clean one file's bytes and write the output: read, header, pixels, write."""
+        result = FileResult(input=rel, outcome=Outcome.SKIPPED, kind=kind.value, stage="read",
+                            input_sha256=digest)
         if kind is FileKind.BROKEN_DICOM:
             why = "empty file" if not data else "not a DICOM file medscrub can read"
-            raise _Stop(Outcome.FAILED, why)
+            return replace(result, outcome=Outcome.FAILED, reason=why), None
         if kind is FileKind.OTHER:
-            raise _Stop(Outcome.SKIPPED, "not DICOM or a supported image; not written")
-        try:
-            cleaned: CleanedDicom | CleanedPhoto = (
-                self._redact_photo(data, step) if kind is FileKind.PHOTO
-                else self._redact_dicom(data, step)
-            )
-        except _Refused as exc:
-            raise _Stop(Outcome.SKIPPED, str(exc)) from None
-        except VerificationFailed as exc:
-            step.stage = "verify"
-            raise _Stop(Outcome.QUARANTINED, str(exc)) from None
-        except (UnsupportedInputError, EncodeError, DetectorError) as exc:
-            if step.stage != "pixels":
-                raise
-            raise _Stop(Outcome.QUARANTINED, str(exc)) from None
-        out = cleaned.data
-        header = cleaned.header if isinstance(cleaned, CleanedDicom) else None
+            return replace(result, reason="not DICOM or a supported image; not written"), None
+        cleaned: CleanedDicom | CleanedPhoto = (
+            self.redact_photo_bytes(data) if kind is FileKind.PHOTO
+            else self.redact_dicom_bytes(data)
+        )
         name = self.output_name(rel, kind)
-        try:
-            atomic_write(out_root / name, out)
-        except OSError as exc:
-            why = f"cannot write output ({exc.strerror or 'I/O error'})"
-            raise _Stop(Outcome.FAILED, why) from None
-        result = step.result(
-            rel,
-            Outcome.CLEANED,
+        with _stage("write"):
+            try:
+                atomic_write(out_root / name, cleaned.data)
+            except OSError as exc:
+                raise MedscrubError(
+                    f"cannot write output ({exc.strerror or 'I/O error'})") from None
+        return replace(
+            result,
+            outcome=Outcome.CLEANED,
+            stage=cleaned.LAST_STAGE,
             output=name,
-            output_sha256=hashlib.sha256(out).hexdigest(),
+            output_sha256=hashlib.sha256(cleaned.data).hexdigest(),
             actions=dict(cleaned.header.actions) if isinstance(cleaned, CleanedDicom)
             else {"X": len(cleaned.removed)},
             regions=cleaned.regions,
             warnings=cleaned.warnings,
-        )
-        return result, header
+        ), cleaned.header if isinstance(cleaned, CleanedDicom) else None
 
     def run(
         self,

@@ -23,11 +23,11 @@ from medscrub._annex_e import ROWS
 from medscrub._optional import import_optional
 from medscrub.detectors import DEFAULT_DETECTORS, ROLES
 from medscrub.errors import ProfileError
+from medscrub.redact import METHODS
 
 __all__ = [
     "ACTION_CODES",
     "DEFAULT_PRESET",
-    "METHODS",
     "OPTIONS",
     "PIXEL_OPTIONS",
     "PRESETS",
@@ -75,8 +75,6 @@ _RECIPE_KEYS = frozenset(
 )
 TextMode = Literal["phi", "all-text"]
 LossyPolicy = Literal["uncompressed", "recompress"]
-#: Redaction methods of the pixel kernel.
-METHODS = ("fill", "blur", "pixelate")
 _RULE_FILTERS = ("modality", "manufacturer", "model", "rows", "columns")
 
 

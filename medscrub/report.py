@@ -10,13 +10,13 @@ the log records them).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medscrub.audit import parse_record
 from medscrub.errors import MedscrubError
 
 __all__ = [
@@ -69,11 +69,8 @@ def _records(text: str) -> tuple[list[dict[str, Any]], int]:
     for line in text.splitlines():
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            record = None
-        if isinstance(record, dict) and record.get("record") in ("run", "file", "summary"):
+        record = parse_record(line)
+        if record is not None:
             records.append(record)
         else:
             unreadable += 1

@@ -43,7 +43,7 @@ from medscrub.detectors import (
 )
 from medscrub.detectors.plausibility import detect_checked
 from medscrub.dicom.actions import ActionTable
-from medscrub.dicom.codec import Node
+from medscrub.dicom.elements import PIXEL_DATA, Node
 from medscrub.dicom.io import (
     DicomFile,
     embedded_overlay_bits,
@@ -59,7 +59,7 @@ from medscrub.hints import PhiHints
 from medscrub.limits import DEFAULT_LIMITS, TimeLimitExceeded, time_limit
 from medscrub.model import Region
 from medscrub.photo import Photo, metadata_channels, read_photo
-from medscrub.pipeline import may_show_faces
+from medscrub.policy import may_show_faces
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub.render import as_rgb
@@ -98,7 +98,6 @@ KINDS: dict[str, str] = {
 HARMLESS_KINDS = frozenset({"text-other"})
 
 _PIXEL_GROUP = 0x7FE0
-_PIXEL_DATA = 0x7FE00010
 _ICON_SEQUENCE = 0x00880200
 _DATE_VRS = frozenset({"DA", "DT"})
 _DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
@@ -560,7 +559,7 @@ def _scan_content(path: Path, options: ScanOptions, progress: _Progress) -> None
             hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
         progress.known = _Known.of(file.body, hints)
         progress.findings += header_findings(file.body)
-        if options.pixels and _PIXEL_DATA in file.body:
+        if options.pixels and PIXEL_DATA in file.body:
             found, progress.frames = _dicom_pixels(file, hints)
             progress.findings += found
     elif kind is FileKind.PHOTO:

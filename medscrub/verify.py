@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from medscrub.dicom.codec import Node
+from medscrub.dicom.elements import Node
 from medscrub.dicom.values import DEFAULT_ENCODINGS, decode_text, encodings_for, strings, tag_of
 from medscrub.errors import VerificationFailed
 

@@ -6,7 +6,7 @@ import pytest
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from medscrub.dicom.codec import Node
+from medscrub.dicom.elements import Node
 from medscrub.dicom.io import dataset_to_node
 from medscrub.errors import VerificationFailed
 from medscrub.verify import HeaderVerifier

@@ -88,11 +88,14 @@ class ActionTable:
 
 
 def describe_actions(profile: Profile) -> Iterator[tuple[str, str, str]]:
-    """Yield (tag pattern, attribute name, action) for every table row."""
-    for mask, value, name, basic, options in ROWS:
+    """Yield (tag pattern, attribute name, action) for every table row: the action
+    the header cleaner takes, read from the same resolved :class:`ActionTable`
+    (whole curve and overlay groups removed, recipe overrides applied)."""
+    table = ActionTable.for_profile(profile)
+    for mask, value, name, _basic, _options in ROWS:
         pattern = "".join(
             "x" if (mask >> (4 * (7 - i))) & 0xF == 0 else f"{value:08X}"[i] for i in range(8)
         )
-        yield f"({pattern[:4]},{pattern[4:]})", name, resolve_row(basic, options, profile.options)
-    _name, basic, options = PRIVATE_ROW
-    yield "(gggg,eeee) odd gggg", _name, resolve_row(basic, options, profile.options)
+        action = table.exact[value] if mask == 0xFFFFFFFF else table.groups[value >> 16]
+        yield f"({pattern[:4]},{pattern[4:]})", name, action
+    yield "(gggg,eeee) odd gggg", PRIVATE_ROW[0], table.private

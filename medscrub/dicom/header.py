@@ -1,7 +1,7 @@
 """Apply a profile to a DICOM header, recursively through every sequence.
 
 :func:`deidentify` is the whole header step on the light element tree of
-:mod:`medscrub.dicom.codec`: it changes the tree in place and returns counts
+:mod:`medscrub.dicom.elements`: it changes the tree in place and returns counts
 of what it did, never the values it removed. Elements the profile keeps are
 never decoded, which is what keeps the header path fast.
 """
@@ -16,8 +16,8 @@ from pydicom._uid_dict import UID_dictionary
 from medscrub._version import __version__
 from medscrub.dicom._safe_private import DEIDENTIFICATION_METHOD_CODES
 from medscrub.dicom.actions import ActionTable
-from medscrub.dicom.codec import Element, Node
 from medscrub.dicom.dates import shift_value
+from medscrub.dicom.elements import PIXEL_DATA, Element, Node
 from medscrub.dicom.values import (
     DEFAULT_ENCODINGS,
     TEXT_VRS,
@@ -33,14 +33,13 @@ from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
 from medscrub.profile import PIXEL_OPTIONS, Profile
 
-__all__ = ["HeaderResult", "deidentify", "method_code_item", "patient_key"]
+__all__ = ["HeaderResult", "deidentify", "method_code_item", "patient_key", "record_pixel_option"]
 
 _PATIENT_NAME = 0x00100010
 _PATIENT_ID = 0x00100020
 _ISSUER = 0x00100021
 _BIRTH_DATE = 0x00100030
 _STUDY_UID = 0x0020000D
-_PIXEL_DATA = 0x7FE00010
 _NUMERIC_VRS = frozenset({"IS", "DS", "US", "SS", "UL", "SL", "FL", "FD", "UV", "SV"})
 _STRING_VRS = TEXT_VRS | {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"}
 _DUMMY = {
@@ -262,6 +261,21 @@ def method_code_item(option: str) -> Node:
     }
 
 
+#: The attribute each pixel option answers "NO" in, once its step ran on the pixels.
+_PIXEL_OPTION_FLAGS = {"clean_pixel_data": 0x00280301,  # Burned In Annotation
+                       "clean_recognizable_visual_features": 0x00280302}
+
+
+def record_pixel_option(node: Node, option: str) -> None:
+    """Record in a cleaned data set that a pixel option's step ran: its attribute
+    (Burned In Annotation, Recognizable Visual Features) NO and its CID 7050 code in
+    the method sequence :func:`deidentify` wrote."""
+    node[_PIXEL_OPTION_FLAGS[option]] = ascii_element("CS", "NO")
+    methods = node.get(0x00120064)
+    if methods is not None and isinstance(methods.value, list):
+        methods.value.append(method_code_item(option))
+
+
 def _record_method(node: Node, profile: Profile) -> None:
     """Write PatientIdentityRemoved and the de-identification method attributes."""
     node[0x00120062] = ascii_element("CS", "YES")
@@ -312,4 +326,4 @@ def deidentify(
     cleaner = _Cleaner(table, key, hints, pkey, shift)
     cleaner.clean(node, "keep", encodings)
     _record_method(node, profile)
-    return HeaderResult(cleaner.counts, cleaner.patient_token, original, _PIXEL_DATA in node)
+    return HeaderResult(cleaner.counts, cleaner.patient_token, original, PIXEL_DATA in node)

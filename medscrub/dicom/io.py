@@ -1,7 +1,7 @@
 """DICOM files in and out: recognition by content, strict reading, writing.
 
 Files whose data set is Explicit VR Little Endian are parsed directly into the
-light tree of :mod:`medscrub.dicom.codec`. Anything else (Implicit VR, big
+light tree of :mod:`medscrub.dicom.elements`. Anything else (Implicit VR, big
 endian, deflated, files without a preamble or file meta) is read by pydicom
 and converted to Explicit VR Little Endian first; such files are written back
 in Explicit VR Little Endian. Reading is strict where pydicom is lenient: a
@@ -28,8 +28,9 @@ from pydicom.filewriter import correct_ambiguous_vr, write_dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from medscrub._version import __version__
-from medscrub.dicom.codec import (
+from medscrub.dicom.elements import (
     NOT_EXPLICIT_LE,
+    PIXEL_DATA,
     Element,
     Node,
     Unhandled,
@@ -137,7 +138,7 @@ def _explicit_le_body(ds: Dataset, big_endian: bool = False) -> bytes:
         if " or " in elem.VR:  # left ambiguous (e.g. curve data): the bytes are the same
             elem.VR = "OW" if "OW" in elem.VR else elem.VR.split(" or ")[0]
         width = _WORD_VRS.get(elem.VR)
-        if elem is ds.get_item(0x7FE00010) and width:
+        if elem is ds.get_item(PIXEL_DATA) and width:
             width = pixel_width
         if big_endian and width and isinstance(elem.value, bytes) and len(elem.value) % width == 0:
             words = np.frombuffer(elem.value, dtype=f">u{width}")

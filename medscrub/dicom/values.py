@@ -1,4 +1,4 @@
-"""Reading and making element values on the light tree of :mod:`medscrub.dicom.codec`."""
+"""Reading and making element values on the light tree of :mod:`medscrub.dicom.elements`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydicom.charset import convert_encodings, decode_bytes, encode_string
 from pydicom.datadict import dictionary_VR, get_entry, tag_for_keyword
 
-from medscrub.dicom.codec import Element, Node
+from medscrub.dicom.elements import Element, Node
 
 __all__ = [
     "CHARSET",

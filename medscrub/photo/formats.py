@@ -37,6 +37,7 @@ __all__ = [
     "photo_format",
     "read_photo",
     "register_heif",
+    "sniff_format",
     "write_photo",
 ]
 
@@ -101,6 +102,14 @@ def photo_format(data: bytes) -> str:
     UnsupportedInputError
         For anything else.
     """
+    found = sniff_format(data)
+    if found is None:
+        raise UnsupportedInputError("not a photo format medscrub reads")
+    return found
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format (one of :data:`FORMATS`) whose signature `data` starts with, or None."""
     head = data[:16]
     if head.startswith(b"\xff\xd8\xff"):
         return "JPEG"
@@ -116,7 +125,7 @@ def photo_format(data: bytes) -> str:
         return "BMP"
     if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
         return "HEIF"
-    raise UnsupportedInputError("not a photo format medscrub reads")
+    return None
 
 
 def jpeg_rotates(data: bytes) -> bool:

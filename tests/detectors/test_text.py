@@ -12,7 +12,7 @@ from pydicom.dataset import FileDataset
 
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
-from medscrub.dicom.codec import parse_file
+from medscrub.dicom.elements import parse_file
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 from medscrub.redact import as_frames

@@ -2,7 +2,7 @@
 
 medscrub cleans headers on this tree, not on pydicom objects: an element is a
 VR and its raw value bytes (or, for a sequence, a list of item trees), so a
-kept element is never decoded and is written back byte for byte. The codec
+kept element is never decoded and is written back byte for byte. The parser
 handles Explicit VR Little Endian, the encoding of almost every file in an
 archive (natively or under a compressed transfer syntax); anything else is
 first converted to it with pydicom (see :mod:`medscrub.dicom.io`).
@@ -18,6 +18,7 @@ from medscrub.errors import UnsupportedInputError
 from medscrub.limits import LimitExceeded, active
 
 __all__ = [
+    "PIXEL_DATA",
     "Element",
     "Node",
     "Unhandled",
@@ -37,7 +38,8 @@ LONG_VRS = frozenset(
 _LONG_VR_BYTES = frozenset(v.encode() for v in LONG_VRS)
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_PIXEL_DATA = 0x7FE00010
+#: Pixel Data (7FE0,0010).
+PIXEL_DATA = 0x7FE00010
 _TAG = struct.Struct("<HH")
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -119,7 +121,7 @@ class _Parser:
                 found[tag] = Element("SQ", items)
                 continue
             if length == _UNDEFINED:
-                if tag != _PIXEL_DATA:
+                if tag != PIXEL_DATA:
                     raise Unhandled  # e.g. a sequence sent as UN
                 stop = self.encapsulated_end(start)
                 found[tag] = Element(vr, data[start:stop], undefined=True)
@@ -127,7 +129,7 @@ class _Parser:
                 continue
             if start + length > self.size:
                 raise truncated(tag, length, self.size)
-            if tag != _PIXEL_DATA:
+            if tag != PIXEL_DATA:
                 self.limits.check_element(tag, length)
             found[tag] = Element(vr, data[start : start + length])
             pos = start + length
@@ -167,7 +169,7 @@ class _Parser:
             if tag != _ITEM or length == _UNDEFINED or start + length > self.size:
                 break
             pos = start + length
-        raise truncated(_PIXEL_DATA, _UNDEFINED, self.size)
+        raise truncated(PIXEL_DATA, _UNDEFINED, self.size)
 
 
 def parse_elements(data: bytes, start: int = 0, *, max_depth: int | None = None) -> Node:

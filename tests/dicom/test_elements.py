@@ -12,7 +12,7 @@ import pytest
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from medscrub.dicom.codec import Node, Unhandled, encode_file, parse_file
+from medscrub.dicom.elements import Node, Unhandled, encode_file, parse_file
 from medscrub.errors import UnsupportedInputError
 from medscrub_testing.samples import make_ct, make_us_cine
 
