@@ -24,7 +24,6 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
-from pydicom.pixels.processing import convert_color_space
 
 from medscrub.detectors import Context, Detector, check_choices, detectors_for
 from medscrub.detectors.faces import head_area
@@ -41,7 +40,7 @@ from medscrub.dicom.io import (
     replace_contents,
     store_pixels,
 )
-from medscrub.dicom.pixels import decode_frames, encode_frames
+from medscrub.dicom.pixels import as_rgb, decode_frames, encode_frames, shown_as
 from medscrub.dicom.values import (
     DEFAULT_ENCODINGS,
     encodings_for,
@@ -142,17 +141,6 @@ class CleanedPhoto:
 def _unchecked(text_checked: bool, faces_checked: bool) -> tuple[str, ...]:
     return ((() if text_checked else (TEXT_NOT_CHECKED,))
             + (() if faces_checked else (FACES_NOT_CHECKED,)))
-
-
-def _viewed(photometric: str) -> str:
-    return "RGB" if photometric.startswith("YBR") else photometric
-
-
-def _view(frames: npt.NDArray[Any], photometric: str) -> npt.NDArray[Any]:
-    """The frames as a detector should see them (YBR shown as RGB)."""
-    if photometric.startswith("YBR") and frames.shape[-1] == 3:
-        return np.asarray(convert_color_space(frames, photometric, "RGB"))
-    return frames
 
 
 def _page_fill(page: npt.NDArray[Any]) -> tuple[float, ...]:
@@ -301,7 +289,7 @@ class Pipeline:
     def _detect(detectors: list[Detector], frames: npt.NDArray[Any], photometric: str,
                 context: Context) -> list[Region]:
         """What every one of `detectors` finds in `frames`, each answer checked."""
-        view = _view(frames, photometric)
+        view = as_rgb(frames, photometric)
         return [r for detector in detectors for r in detect_checked(detector, view, context)]
 
     def _clean_pixels(self, file: DicomFile, plan: PixelPlan,
@@ -352,7 +340,7 @@ class Pipeline:
             # new detectors for each image: what one remembers of the crops it read (its
             # looks again after redaction) must not carry to another file
             texts = detectors_for("text", self.profile.detectors["text"])
-            context = replace(context, photometric=_viewed(photometric), bits_stored=bits_stored)
+            context = replace(context, photometric=shown_as(photometric), bits_stored=bits_stored)
             # Redact what is found, then look again: removing one line can uncover a
             # neighbour read as part of it. An image whose last look still finds text
             # is not written. An unchanged image needs no second look (same answer).
@@ -378,7 +366,7 @@ class Pipeline:
         nothing but the fill value; after a blur or pixelation the detector looks
         again, and a face still found (a blur too weak for it) stops the file."""
         detectors = detectors_for("face", self.profile.detectors["face"])
-        context = Context(photometric=_viewed(photometric), bits_stored=bits_stored)
+        context = Context(photometric=shown_as(photometric), bits_stored=bits_stored)
         found = self._detect(detectors, frames, photometric, context)
         if not found:
             return []

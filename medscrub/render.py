@@ -25,15 +25,14 @@ from pydicom.pixels.processing import (
     apply_modality_lut,
     apply_voi,
     apply_windowing,
-    convert_color_space,
 )
 
 from medscrub.dicom.io import encode_dicom, read_dicom
-from medscrub.dicom.pixels import decode_frames
+from medscrub.dicom.pixels import as_rgb, decode_frames
 from medscrub.errors import UnsupportedInputError
 from medscrub.photo import read_photo
 
-__all__ = ["Rendered", "Window", "as_rgb", "middle_frame", "render_dicom", "render_photo"]
+__all__ = ["Rendered", "Window", "middle_frame", "render_dicom", "render_photo"]
 
 #: A window as (center, width), in the units after the Modality LUT (e.g. HU).
 Window = tuple[float, float]
@@ -62,13 +61,6 @@ class Rendered:
 def middle_frame(count: int) -> int:
     """The representative frame of a multi-frame image: the middle one."""
     return max(0, count - 1) // 2
-
-
-def as_rgb(frames: npt.NDArray[np.generic], photometric: str) -> npt.NDArray[np.generic]:
-    """Frames ``(n, rows, cols, samples)`` with YBR colour converted to RGB."""
-    if photometric.startswith("YBR") and frames.shape[-1] == 3:
-        return np.asarray(convert_color_space(frames, photometric, "RGB"))
-    return frames
 
 
 def _to_u8(values: npt.NDArray[Any]) -> U8:

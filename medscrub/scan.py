@@ -51,7 +51,7 @@ from medscrub.dicom.io import (
     read_dicom,
     sop_class,
 )
-from medscrub.dicom.pixels import decode_frames
+from medscrub.dicom.pixels import as_rgb, decode_frames, shown_as
 from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
 from medscrub.errors import MedscrubError, UnsupportedInputError
 from medscrub.files import FileKind, classify, walk
@@ -62,7 +62,6 @@ from medscrub.photo import Photo, metadata_channels, read_photo
 from medscrub.policy import may_show_faces
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
-from medscrub.render import as_rgb
 from medscrub.workers import ordered_map
 
 __all__ = [
@@ -431,7 +430,7 @@ def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]
     ds = pixel_dataset(file)
     pixels = decode_frames(ds)
     photometric = pixels.photometric
-    shown = "RGB" if photometric.startswith("YBR") else photometric
+    shown = shown_as(photometric)
     modality = " ".join(strings(file.body, tag_of("Modality"), DEFAULT_ENCODINGS))
     context = Context(photometric=shown, modality=modality, bits_stored=pixels.bits_stored,
                       hints=hints, mode="phi")

