@@ -32,16 +32,19 @@ from medscrub.errors import (
     MedscrubError,
     MissingDependencyError,
     ProfileError,
+    Refused,
     UnsupportedInputError,
     VerificationFailed,
 )
 from medscrub.keys import SecretKey
 from medscrub.model import FileResult, Outcome
-from medscrub.pipeline import Pipeline
+from medscrub.pipeline import CleanedDicom, CleanedPhoto, Pipeline
 from medscrub.profile import Profile, load_recipe
 from medscrub.run import RunSummary
 
 __all__ = [
+    "CleanedDicom",
+    "CleanedPhoto",
     "DetectorError",
     "EncodeError",
     "FileResult",
@@ -51,6 +54,7 @@ __all__ = [
     "Pipeline",
     "Profile",
     "ProfileError",
+    "Refused",
     "RunSummary",
     "SecretKey",
     "UnsupportedInputError",
