@@ -18,14 +18,12 @@ beside the limit in force and its margin (limit / largest seen)::
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import cv2
-import pydicom
 
 import medscrub.pipeline as pipeline_module
 from medscrub.detectors import Context, Detector
@@ -35,17 +33,9 @@ from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub_testing.faceset import face_set, negative_set
 from medscrub_testing.textset import write_text_set
+from medscrub_testing.vendor import pydicom_data_files, pydicom_test_files
 
 _HERE = Path(__file__).resolve().parent.parent
-
-
-def _pydicom_data() -> Path | None:
-    try:
-        dist = importlib.metadata.distribution("pydicom-data")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    folder = Path(str(dist.locate_file("data_store"))) / "data"
-    return folder if folder.is_dir() else None
 
 
 def _face_folder(scratch: Path) -> Path:
@@ -84,8 +74,8 @@ def main() -> None:
         write_text_set(scratch / "text", count=args.text_count)
         folders = {
             "samples": _HERE / "sample_images",
-            "pydicom": Path(pydicom.__file__).parent / "data" / "test_files",
-            "pydicom-data": _pydicom_data(),
+            "pydicom": pydicom_test_files(),
+            "pydicom-data": pydicom_data_files(),
             "outside": _HERE.parent / "shared" / "data" / "outside-images",
             "text set": scratch / "text",
             "face sets": _face_folder(scratch),

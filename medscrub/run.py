@@ -168,39 +168,9 @@ def run_folder(
     resume: bool = True,
     keep_results: bool = True,
 ) -> RunSummary:
-    """Clean a file or a folder (recursively) into `output`.
-
-    Parameters
-    ----------
-    source, output : path
-        Input file or folder; output folder (must not be or lie inside `source`).
-    audit : path, optional
-        JSON Lines audit log; defaults to ``<output>.audit.jsonl`` beside `output`.
-    reid_map : path, optional
-        Where to write pseudonym -> original patient pairs (mode 0600).
-    on_result : callable, optional
-        Called with each :class:`FileResult` as it is made (or taken over).
-    jobs : int
-        0 cleans in this process; N >= 1 runs N worker processes, where a file that
-        crashes or hangs its worker fails alone. Results and audit records come in the
-        order the folder walk gave the files, whatever ``jobs`` is.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Clean batches of files there instead of `jobs` (a Dask cluster: every worker
-        must see `source` and `output` at the same paths).
-    resume : bool
-        Take over the results of files an earlier run with the same settings finished
-        into `output` (input and output hashes checked; no second audit record). False
-        cleans every file again and starts the manifest afresh.
-    keep_results : bool
-        Keep every file's result in the summary; False keeps only those that failed
-        or were quarantined, so memory stays flat however many files there are.
-
-    Raises
-    ------
-    UnsupportedInputError
-        Bad paths, another run writing the audit log, or (when resuming) an
-        `output` written under other settings. Nothing is written then.
-    """
+    """Clean a file or a folder (recursively) into `output` with `pipeline`: what
+    :meth:`medscrub.Pipeline.run` does (its parameters and errors are described there),
+    for any :class:`FileCleaner`."""
     src = Path(source)
     out = Path(output)
     check_paths(src, out)

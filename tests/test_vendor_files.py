@@ -13,14 +13,12 @@ image geometry untouched, and the transfer syntax kept.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
 from pydicom import config as pydicom_config
 from pydicom.datadict import dictionary_has_tag
@@ -37,6 +35,7 @@ from medscrub.model import FileResult, Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub_testing.samples import FAKE_PHI_STRINGS, fill_phi_header
+from medscrub_testing.vendor import pydicom_data_files, pydicom_test_files
 
 KEY_TEXT = "vendor-test-key-0123456789"
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
@@ -58,20 +57,6 @@ EXPECTED_FAILURES: dict[str, str] = {}
 # ---------------------------------------------------------------------------
 
 
-def _pydicom_test_files() -> Path:
-    return Path(pydicom.__file__).parent / "data" / "test_files"
-
-
-def _pydicom_data_files() -> Path | None:
-    """``data_store/data`` of the installed pydicom-data package (None if absent)."""
-    try:
-        dist = importlib.metadata.distribution("pydicom-data")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    folder = Path(str(dist.locate_file("data_store"))) / "data"
-    return folder if folder.is_dir() else None
-
-
 def _files(root: Path | None, prefix: str) -> list[tuple[str, Path]]:
     if root is None:
         return []
@@ -82,7 +67,7 @@ def _files(root: Path | None, prefix: str) -> list[tuple[str, Path]]:
     ]
 
 
-ROOTS = {"pydicom": _pydicom_test_files(), "pydicom-data": _pydicom_data_files()}
+ROOTS = {"pydicom": pydicom_test_files(), "pydicom-data": pydicom_data_files()}
 PYDICOM_FILES = _files(ROOTS["pydicom"], "pydicom")
 PYDICOM_DATA_FILES = _files(ROOTS["pydicom-data"], "pydicom-data")
 CORPUS = PYDICOM_FILES + PYDICOM_DATA_FILES

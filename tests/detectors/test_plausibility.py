@@ -24,6 +24,8 @@ from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub_testing.faceset import FaceSample, face_set, negative_set
+from medscrub_testing.vendor import pydicom_test_files
+from tests.stubs import StubDetector
 
 SHAPE = (1, 400, 600, 3)
 FACES = frozenset({"clean_recognizable_visual_features"})
@@ -86,17 +88,11 @@ def test_each_frame_is_held_to_the_limits_on_its_own() -> None:
     assert LIMITS["face"].cover == 0.5
 
 
-class _Absurd:
+class _Absurd(StubDetector):
     """A face model gone wrong: one "face" the size of the picture."""
 
     name: ClassVar[str] = "absurd-faces"
     finds: ClassVar[frozenset[str]] = frozenset({"face"})
-
-    def is_available(self) -> bool:
-        return True
-
-    def unavailable_reason(self) -> str:
-        return ""
 
     def detect(self, frames: npt.NDArray[Any], context: Context) -> Sequence[Region]:
         _, rows, cols, _ = frames.shape
@@ -165,7 +161,7 @@ def faces() -> dict[str, FaceSample]:
 
 def _dicom_frames() -> list[tuple[npt.NDArray[Any], Context]]:
     """Frames of real vendor files of several sizes, depths and colour models."""
-    root = Path(pydicom.__file__).parent / "data" / "test_files"
+    root = pydicom_test_files()
     found = []
     for name in ("CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "SC_rgb_rle_16bit_2frame.dcm",
                  "examples_ybr_color.dcm", "SC_rgb_small_odd.dcm"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import warnings
 from pathlib import Path
@@ -15,17 +14,12 @@ from pydicom.dataset import Dataset
 from medscrub.dicom.elements import Node, Unhandled, encode_file, parse_file
 from medscrub.errors import UnsupportedInputError
 from medscrub_testing.samples import make_ct, make_us_cine
+from medscrub_testing.vendor import vendor_roots
 
 
 def corpus() -> list[Path]:
-    roots = [Path(pydicom.__file__).parent / "data" / "test_files"]
-    try:
-        dist = importlib.metadata.distribution("pydicom-data")
-        roots.append(Path(str(dist.locate_file("data_store"))) / "data")
-    except importlib.metadata.PackageNotFoundError:
-        pass
     return sorted(
-        p for root in roots if root.is_dir() for p in root.rglob("*")
+        p for root in vendor_roots() if root.is_dir() for p in root.rglob("*")
         if p.is_file() and p.read_bytes()[128:132] == b"DICM"
     )
 

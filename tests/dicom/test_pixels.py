@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import warnings
 from pathlib import Path
@@ -22,6 +21,7 @@ from medscrub.pipeline import Pipeline
 from medscrub.profile import PixelRule, Profile
 from medscrub.redact import black_value
 from medscrub_testing.samples import PATIENT_DIR, make_ct
+from medscrub_testing.vendor import vendor_roots
 from tests.conftest import KEY_TEXT
 
 #: Lossless syntaxes written back in their own syntax.
@@ -52,15 +52,7 @@ def run_with_box(src: Path, tmp_path: Path, box: tuple[int, int, int, int],
 
 
 def corpus() -> list[Path]:
-    roots = [
-        Path(__file__).resolve().parents[2] / "sample_images",
-        Path(pydicom.__file__).parent / "data" / "test_files",
-    ]
-    try:
-        dist = importlib.metadata.distribution("pydicom-data")
-        roots.append(Path(str(dist.locate_file("data_store"))) / "data")
-    except importlib.metadata.PackageNotFoundError:
-        pass
+    roots = [Path(__file__).resolve().parents[2] / "sample_images", *vendor_roots()]
     found = []
     for root in roots:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):

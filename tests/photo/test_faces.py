@@ -27,6 +27,7 @@ from medscrub.profile import Profile
 from medscrub.redact import as_frames
 from medscrub_testing.faceset import FaceSample, face_set
 from medscrub_testing.samples import fill_phi_header
+from tests.stubs import StubDetector
 
 FACES = frozenset({"clean_recognizable_visual_features"})
 VL_PHOTOGRAPHIC = "1.2.840.10008.5.1.4.1.1.77.1.4"
@@ -172,17 +173,11 @@ def test_cross_sections_are_out_of_the_face_step(samples: dict[str, FaceSample])
     assert FACES_NOT_CHECKED not in cleaned.warnings
 
 
-class _StubbornFaces:
+class _StubbornFaces(StubDetector):
     """A third-party face detector that finds the same face whatever the pixels."""
 
     name: ClassVar[str] = "stubborn-faces"
     finds: ClassVar[frozenset[str]] = frozenset({"face"})
-
-    def is_available(self) -> bool:
-        return True
-
-    def unavailable_reason(self) -> str:
-        return ""
 
     def detect(self, frames: npt.NDArray[Any], context: Context) -> Sequence[Region]:
         return [Region(10, 10, 60, 50, kind="face", detector=self.name)]
