@@ -26,18 +26,15 @@ margin to cover the whole head before redaction.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from medscrub.detectors import Context, register_detector
+from medscrub.detectors.onnx import session, unloadable
 from medscrub.model import Region
 
 __all__ = ["BlazeFaceDetector", "CenterFaceDetector", "head_area"]
@@ -54,31 +51,6 @@ _BLAZE_INPUT = 128
 _BLAZE_SMALLEST_WINDOW = 96  # pixels of the frame: no window smaller than this
 _BLAZE_MAX_SIDE = 1024  # frames are shrunk to this longer side first
 _BLAZE_SCALE = np.float32(1 / 127.5)  # input pixels 0..255 become -1..1
-
-
-def _model_path(name: str) -> Path:
-    return Path(str(resources.files("medscrub.weights").joinpath(name)))
-
-
-_sessions: dict[tuple[int, str], ort.InferenceSession] = {}
-
-
-def _session(model: str) -> ort.InferenceSession:
-    """An onnxruntime session for `model`, one per process.
-
-    A session is never shared across a fork (its thread pool does not survive one).
-    It runs on the CPU with as many threads as ``OMP_THREAD_LIMIT`` allows (one in a
-    medscrub worker process), else onnxruntime's default.
-    """
-    key = (os.getpid(), model)
-    if key not in _sessions:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only: they reach the caller as exceptions
-        options.intra_op_num_threads = int(os.environ.get("OMP_THREAD_LIMIT", "0") or 0)
-        options.inter_op_num_threads = 1
-        _sessions[key] = ort.InferenceSession(str(_model_path(model)), options,
-                                              providers=["CPUExecutionProvider"])
-    return _sessions[key]
 
 
 def head_area(region: Region, margin: float, rows: int, cols: int) -> Region:
@@ -188,14 +160,7 @@ class _FaceModel:
 
     def unavailable_reason(self) -> str:
         """Say why the detector cannot run (``""`` when it can)."""
-        if not _model_path(self.model).is_file():
-            return f"model file medscrub/weights/{self.model} is missing (reinstall medscrub)"
-        try:
-            _session(self.model)
-        except Exception as exc:  # onnxruntime raises its own classes, not exported
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            return f"onnxruntime cannot load the model ({reason})"
-        return ""
+        return unloadable(self.model)
 
     def _find(self, rgb: U8) -> tuple[F32, F32]:
         """Face boxes ``(n, 4)`` (y0, x0, y1, x1, frame pixels) and scores of one frame."""
@@ -265,9 +230,9 @@ class CenterFaceDetector(_FaceModel):
         if pad_h or pad_w:
             small = np.asarray(cv2.copyMakeBorder(small, 0, pad_h, 0, pad_w, cv2.BORDER_CONSTANT,
                                                   value=0), np.uint8)
-        session = _session(self.model)
+        model = session(self.model)
         blob = np.ascontiguousarray(small.transpose(2, 0, 1)[None], np.float32)
-        heat, sizes, offsets, _landmarks = session.run(None, {"input.1": blob})
+        heat, sizes, offsets, _landmarks = model.run(None, {"input.1": blob})
         ys, xs = np.nonzero(heat[0, 0] > self.threshold)
         scores = heat[0, 0, ys, xs].astype(np.float32)
         height = np.exp(sizes[0, 0, ys, xs]) * _STRIDE
@@ -334,7 +299,7 @@ class BlazeFaceDetector(_FaceModel):
             rgb = np.asarray(cv2.resize(rgb, (round(cols * scale), round(rows * scale)),
                                         interpolation=cv2.INTER_AREA), np.uint8)
         windows = _windows(*rgb.shape[:2])
-        session = _session(self.model)
+        model = session(self.model)
         raw = np.empty((len(windows), len(_ANCHORS), 16), np.float32)
         logits = np.empty((len(windows), len(_ANCHORS)), np.float32)
         for i, (y, x, span) in enumerate(windows):
@@ -342,7 +307,7 @@ class BlazeFaceDetector(_FaceModel):
             crop = cv2.resize(rgb[y:y + span, x:x + span], (_BLAZE_INPUT, _BLAZE_INPUT),
                               interpolation=cv2.INTER_AREA)
             blob = (crop.transpose(2, 0, 1)[None].astype(np.float32) - 127.5) * _BLAZE_SCALE
-            out_raw, out_logits = session.run(["regressors", "classificators"], {"input": blob})
+            out_raw, out_logits = model.run(["regressors", "classificators"], {"input": blob})
             raw[i], logits[i] = out_raw[0], out_logits[0, :, 0]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -80, 80)))
         wi, ai = np.nonzero(scores > self.threshold)
