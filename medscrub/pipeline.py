@@ -74,7 +74,7 @@ from medscrub.photo import (
 )
 from medscrub.policy import PixelPlan, check_copyable, plan_pixels
 from medscrub.profile import PixelRule, Profile
-from medscrub.redact import as_frames, black_value, redact
+from medscrub.redact import black_value, redact
 from medscrub.run import RunSummary, run_folder
 from medscrub.spec import PipelineSpec
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
@@ -399,7 +399,8 @@ class Pipeline:
         """
         profile = self.profile
         context = Context(hints=PhiHints.from_node({}, extra=self.phi_terms),
-                          mode=profile.text_mode) if "clean_pixel_data" in profile.options else None
+                          mode=profile.text_mode,
+                          photo=True) if "clean_pixel_data" in profile.options else None
         faces = "clean_recognizable_visual_features" in profile.options
         fmt = photo_format(data)
         regions: list[Region] = []
@@ -412,7 +413,7 @@ class Pipeline:
                     for i, page in enumerate(photo.pages):
                         grey = page.shape[-1] < 3
                         found = self._clean_frames(
-                            as_frames(page), "MONOCHROME2" if grey else "RGB",
+                            page[None], "MONOCHROME2" if grey else "RGB",
                             page.dtype.itemsize * 8, _page_fill(page), (), context, faces)
                         where = slice(i, i + 1) if len(photo.pages) > 1 else None
                         regions += [replace(r, frames=where) for r in found]

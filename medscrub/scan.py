@@ -61,7 +61,6 @@ from medscrub.model import Region
 from medscrub.photo import Photo, metadata_channels, read_photo
 from medscrub.policy import may_show_faces
 from medscrub.profile import Profile
-from medscrub.redact import as_frames
 from medscrub.workers import ordered_map
 
 __all__ = [
@@ -444,9 +443,9 @@ def _photo_pixels(photo: Photo) -> list[Finding]:
     for i, page in enumerate(photo.pages):
         grey = page.shape[-1] < 3
         context = Context(photometric="MONOCHROME2" if grey else "RGB",
-                          bits_stored=page.dtype.itemsize * 8)
+                          bits_stored=page.dtype.itemsize * 8, photo=True)
         where = f"page {i + 1}" if len(photo.pages) > 1 else ""
-        found += _detect(as_frames(page), context, True, where)
+        found += _detect(page[None], context, True, where)  # one image (rows, cols, samples)
     return found
 
 

@@ -88,6 +88,8 @@ class Context:
         ``"phi"``: report all text found, marking identifying text
         ``phi=True`` and other text ``phi=False``. ``"all-text"``: all text is
         to be removed.
+    photo : bool
+        The frames are a photo (a camera picture or a scan), not a DICOM image.
     """
 
     photometric: str = "MONOCHROME2"
@@ -95,6 +97,7 @@ class Context:
     bits_stored: int | None = None
     hints: PhiHints = field(default_factory=PhiHints)
     mode: Literal["phi", "all-text"] = "phi"
+    photo: bool = False
 
     def redacted(self, regions: Sequence[Region]) -> list[Region]:
         """The regions this mode removes: PHI only, or (all-text) every one found."""

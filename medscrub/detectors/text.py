@@ -54,6 +54,7 @@ import numpy.typing as npt
 
 from medscrub.detectors import Context, register_detector
 from medscrub.detectors.ocr import ocr_missing, read_words
+from medscrub.detectors.scene_text import text_lines
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
@@ -85,6 +86,7 @@ _LINE_GAP = 1.0  # widest gap (line heights) inside a line
 _UPRIGHT = 2.0  # side text: height at least this many widths
 _SIDE_SPAN = 0.8  # side text: height at most this fraction of the image's
 _PAD = 2  # pixels around a candidate crop
+_UPRIGHT = 2.0  # a photo's text line this many times taller than wide is turned
 _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
 
 # Reading
@@ -204,7 +206,7 @@ class TextDetector:
         if frames.size == 0:
             return []
         ink = _Ink.of(frames, context.bits_stored)
-        candidates = _propose(ink)
+        candidates = _scene_lines(ink) if context.photo else _propose(ink)
         if not candidates:
             return []
         words = self._read_remembered([
@@ -390,6 +392,24 @@ def _propose(ink: _Ink) -> list[_Box]:
     if len(boxes) > _MAX_CANDIDATES:
         boxes = sorted(boxes, key=lambda b: (b.y1 - b.y0) * (b.x1 - b.x0))[-_MAX_CANDIDATES:]
     return boxes
+
+
+def _scene_lines(ink: _Ink) -> list[_Box]:
+    """Candidate line boxes of a photo, from the learned text-line model.
+
+    The stroke cues of :func:`_propose` take the texture of skin, gauze and
+    fabric for glyphs (hundreds of candidates on a wound photo, each read by
+    OCR); a model trained on scene text does not. Lines much taller than wide
+    are read turned a quarter (labels along an edge).
+    """
+    rgb = ink.median if ink.median.shape[-1] == 3 else np.repeat(ink.median[..., :1], 3, -1)
+    rows, cols = ink.shape
+    boxes = []
+    for y0, x0, y1, x1 in text_lines(np.ascontiguousarray(rgb)):
+        turns = 1 if y1 - y0 > _UPRIGHT * (x1 - x0) else 0
+        boxes.append(_Box(max(0, y0 - _PAD), max(0, x0 - _PAD), min(rows, y1 + _PAD),
+                          min(cols, x1 + _PAD), None, 0.0, turns))
+    return boxes[:_MAX_CANDIDATES]
 
 
 def _overlaps(box: _Box, others: list[_Box]) -> bool:

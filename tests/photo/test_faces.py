@@ -219,3 +219,13 @@ def test_no_face_detector_quarantines_the_photo(
     assert result.outcome is Outcome.QUARANTINED and result.stage == "pixels"
     assert result.reason == "faces cannot be checked (missing-faces: model missing)"
     assert not (tmp_path / "out").joinpath("p.png").exists()
+
+
+def test_a_face_in_a_single_channel_photo_is_redacted(samples: dict[str, FaceSample]) -> None:
+    sample = samples["astronaut-h96-gray"]
+    grey = np.ascontiguousarray(sample.image[..., 0])  # one channel, as a greyscale PNG
+    cleaned = Pipeline(Profile(options=FACES)).redact_photo_bytes(png(grey))
+    out = np.asarray(Image.open(io.BytesIO(cleaned.data)))
+    assert out.ndim == 2 and [r.kind for r in cleaned.regions] == ["face"]
+    for y0, x0, y1, x1 in sample.faces:
+        assert (out[y0:y1, x0:x1] == 0).all()

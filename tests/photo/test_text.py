@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from medscrub.pipeline import TEXT_NOT_CHECKED, Pipeline
 from medscrub.profile import Profile
@@ -30,3 +30,44 @@ def test_patient_sticker_on_a_wound_photo_is_redacted(tmp_path: Path) -> None:
         assert out[box].mean() < 4  # filled black (a JPEG re-encode rings at the edges)
     assert np.abs(out[60:, :] - before[60:, :]).mean() < 2  # the wound stays
     assert TEXT_NOT_CHECKED not in cleaned.warnings and cleaned.reencoded
+
+
+def _png(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _labelled_radiograph() -> np.ndarray:
+    """A greyscale (single-channel) picture of a radiograph with a name and a birth date
+    written on it, as a PNG export of a viewer would be."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:480, 0:400]
+    body = 90 + 70 * np.exp(-((yy - 260) ** 2 / 2e4 + (xx - 200) ** 2 / 9e3))
+    image = np.clip(body + rng.normal(0, 6, body.shape), 0, 255).astype(np.uint8)
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 15)
+    draw.text((6, 4), "FAKEWORTH ZEPHYRA [F] 03.09.2012", font=font, fill=255)
+    draw.text((6, 24), "DOB: 07.22.1943", font=font, fill=255)
+    return np.asarray(picture)
+
+
+def test_text_on_a_greyscale_photo_is_redacted() -> None:
+    image = _labelled_radiograph()
+    cleaned = Pipeline(Profile(options=frozenset({"clean_pixel_data"}))).redact_photo_bytes(
+        _png(image))
+    out = np.asarray(Image.open(io.BytesIO(cleaned.data)))
+    assert out.shape == image.shape  # still one channel
+    assert len(cleaned.regions) >= 2
+    assert (out[6:18, 8:250] == 0).all() and (out[26:38, 8:130] == 0).all()
+    assert np.array_equal(out[100:], image[100:])  # the anatomy stays
+
+
+def test_a_photo_with_no_text_is_not_touched_in_all_text_mode(tmp_path: Path) -> None:
+    source = np.asarray(Image.open(io.BytesIO(make_photo_jpeg(tmp_path / "w.jpg")
+                                              .read_bytes())).convert("RGB"))
+    wound = source[60:, :]  # the wound without its sticker, enlarged as a phone would take it
+    photo = np.asarray(Image.fromarray(wound).resize((1200, 675), Image.Resampling.BICUBIC))
+    cleaned = Pipeline(Profile.preset("share")).redact_photo_bytes(_png(photo))
+    assert [r for r in cleaned.regions if r.kind == "text"] == []
