@@ -11,8 +11,9 @@ The limits per region kind come from measurements over the generated text and
 face sets, the sample images, pydicom's and pydicom-data's vendor files and
 real radiographs with burned-in text (``benchmarks/bench_plausibility.py``
 prints them), under the ``standard`` and ``share`` profiles. Largest seen:
-2 faces on a frame, covering 20 % of it; 17 text regions to redact on a frame,
-covering 46 % of it (a textured photo with no text, in all-text mode).
+2 faces on a frame, covering 20 % of it; 15 text regions to redact on a frame
+(a vendor file, all-text mode); text covering 42 % of a frame (a generated
+viewer screenshot, all-text mode).
 """
 
 from __future__ import annotations
