@@ -225,14 +225,15 @@ def _fmt_name(ident: _Identity, style: int) -> str:
 
 
 def _phi_lines(ident: _Identity, rng: np.random.Generator) -> list[tuple[str, bool]]:
-    """Return the patient block: identifying lines plus age/sex (not PHI)."""
+    """Return the patient block: identifying lines, age and sex among them (identifier
+    labels: a line that carries one is PHI whatever its value)."""
     name_style, date_style = int(rng.integers(4)), int(rng.integers(4))
     id_label = str(rng.choice(("ID: ", "MRN: ", "Patient ID: ", "PID ")))
     lines = [
         (f"Name: {_fmt_name(ident, name_style)}", True),
         (f"{id_label}{ident.patient_id}", True),
         (f"DOB: {_fmt_date(ident.birth_date, date_style)}", True),
-        (f"Age/Sex: {ident.age} {ident.sex}", False),
+        (f"Age/Sex: {ident.age} {ident.sex}", True),
     ]
     if rng.random() < 0.5:
         lines[0] = (_fmt_name(ident, name_style), True)

@@ -133,9 +133,10 @@ _PLACE_WORDS = frozenset(
 _LABELS = frozenset(
     "".join(ch for ch in word if ch.isalnum()).translate(_CONFUSIONS)
     for word in (
-        "NAME", "PATIENT", "PAT", "PT", "MRN", "ID", "PID", "DOB", "BIRTH", "BORN", "ACC",
-        "ACCESSION", "ADDRESS", "PHONE", "TEL", "NHS", "SSN", "HOSPITAL", "CLINIC", "INFIRMARY",
-        "CTR", "CENTRE", "CENTER", "INSTITUTE", "UNIVERSITY", "STUDY", "DATE",
+        "NAME", "PATIENT", "PAT", "PT", "MRN", "ID", "PID", "DOB", "BIRTH", "BORN", "AGE",
+        "SEX", "ACC", "ACCESSION", "ADDRESS", "PHONE", "TEL", "NHS", "SSN", "HOSPITAL", "CLINIC",
+        "INFIRMARY", "MEDICAL", "CTR", "CENTRE", "CENTER", "INSTITUTE", "INSTITUTION",
+        "UNIVERSITY", "STUDY", "DATE",
     )
 )
 _GENERIC = re.compile(
@@ -146,9 +147,11 @@ _NUMERIC_DATE = re.compile(  # 2021-12-31, 31/12/2021, 12.31.21 (OCR may space t
     r"(?<![A-Za-z0-9])(\d{1,4}) ?[./-] ?(\d{1,2}) ?[./-] ?(\d{1,4})(?![A-Za-z0-9])"
 )
 _MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
-_TEXT_DATE = re.compile(  # dates with a month name: 12-Dec-2022, 12 December 2022, Dec 12, 2022
+_TEXT_DATE = re.compile(  # dates with a month name: 12-Dec-2022, 24-MAY-02, 12 December
+    # 2022, Dec 12, 2022, 2013 Jul 13
     rf"(?<![A-Z0-9])(?:\d{{1,2}}[ ./-]*{_MONTH}[ ./,-]*\d{{2,4}}"
-    rf"|{_MONTH}[ ./-]*\d{{1,2}}[ ,./-]+\d{{4}})(?![A-Z0-9])",
+    rf"|{_MONTH}[ ./-]*\d{{1,2}}[ ,./-]+\d{{4}}"
+    rf"|\d{{4}}[ ./-]*{_MONTH}[ ./-]*\d{{1,2}})(?![A-Z0-9])",
     re.IGNORECASE,
 )
 

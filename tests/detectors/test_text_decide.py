@@ -47,7 +47,25 @@ def test_numeric_dates_are_phi(matcher: _Matcher, text: str) -> None:
     assert matcher.is_phi(_run((text, 90.0)))
 
 
-@pytest.mark.parametrize("text", ["4.0.02", "12.4 min", "3.1 2", "WL 40/400", "99/99/2021"])
+@pytest.mark.parametrize("text", ["24-MAY-02", "2013 Jul 13", "13 JUL 2013", "Jul 13, 2013",
+                                  "Study: 2013-JUL-13"])
+def test_dates_with_a_month_name_are_phi(matcher: _Matcher, text: str) -> None:
+    assert matcher.is_phi(_run((text, 90.0)))
+
+
+@pytest.mark.parametrize("words", [
+    (("Age:", 90.0), ("O47Y", 40.0)),  # the value misread
+    (("Sex:", 90.0), ("F", 30.0)),
+    (("WESTWAY", 85.0), ("MEDICAL", 88.0)),  # an institution the header does not name
+    (("Institution:", 80.0), ("N0RTH", 35.0)),
+])
+def test_age_sex_and_institution_lines_are_phi(matcher: _Matcher,
+                                               words: tuple[tuple[str, float], ...]) -> None:
+    assert matcher.is_phi(_run(*words))
+
+
+@pytest.mark.parametrize("text", ["4.0.02", "12.4 min", "3.1 2", "WL 40/400", "99/99/2021",
+                                  "Se 3 Im 45", "W 350 L 50", "IMAGE 12"])
 def test_numbers_that_are_not_dates_are_kept(matcher: _Matcher, text: str) -> None:
     assert not matcher.is_phi(_run((text, 90.0)))
 
