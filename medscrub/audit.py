@@ -13,6 +13,7 @@ import csv
 import fcntl
 import io
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -35,12 +36,15 @@ class AuditLog:
 
     Opening takes the log's lock (another run writing it is an error) and drops a
     last line cut short by an interruption; :meth:`begin` writes the run record.
+    Only its owner may read it (mode 0600): paths can name patients.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        self._fh: IO[str] = open(fd, "a+", encoding="utf-8")  # noqa: SIM115 - closed in close()
         try:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -144,7 +148,7 @@ def write_report(path: Path, failures: Iterable[FileResult]) -> Path | None:
     writer = csv.writer(buf, dialect="excel-tab", lineterminator="\n")
     writer.writerow(("input", "outcome", "stage", "reason"))
     writer.writerows(rows)
-    atomic_write(path, buf.getvalue().encode("utf-8", "surrogateescape"))
+    atomic_write(path, buf.getvalue().encode("utf-8", "surrogateescape"), private=True)
     return path
 
 

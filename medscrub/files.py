@@ -74,12 +74,19 @@ def walk(root: Path, exclude: Path | None = None) -> Iterator[Path]:
         yield from reversed(files)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place.
+
+    With `private`, only its owner may read it (mode 0600: records of a run, a
+    review page showing the originals), whatever the umask.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
     try:
-        with open(tmp, "wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+        if private:
+            os.fchmod(fd, 0o600)
+        with open(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:

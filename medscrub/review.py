@@ -241,7 +241,7 @@ def write_review(
     cards = list(_cards(list(latest.values()), out, source, jobs))
     profile = str(log.runs[-1].info.get("profile", "")) if log.runs else ""
     text = _page(cards, summary, profile, source is not None)
-    atomic_write(target, text.encode("utf-8"))
+    atomic_write(target, text.encode("utf-8"), private=True)  # paths, maybe the originals
     return ReviewPage(target, len(cards), sum(bool(c["error"]) for c in cards),
                       len(summary.problems), source is not None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,7 @@ from medscrub.keys import SecretKey
 from medscrub.model import Outcome
 from medscrub.pipeline import Pipeline
 from medscrub.profile import Profile
+from medscrub.review import write_review
 from medscrub_testing.samples import (
     FAKE_PHI,
     FAKE_PHI_STRINGS,
@@ -351,3 +353,20 @@ def test_parallel_runs_equal_serial_runs(samples: Path, tmp_path: Path) -> None:
     records = [json.loads(line)["input"] for line in (tmp_path / "two.audit.jsonl").read_text()
                .splitlines() if json.loads(line)["record"] == "file"]
     assert records == [r.input for r in serial.results]
+
+
+def test_the_run_records_are_for_their_owner_only(samples: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    shutil.copytree(samples, src)
+    (src / "bad.dcm").write_bytes(b"DICM but not really")
+    old = os.umask(0o022)
+    try:
+        summary = Pipeline(Profile()).run(src, tmp_path / "out")
+        assert summary.audit is not None and summary.report is not None
+        page = write_review(summary.audit, tmp_path / "out", tmp_path / "review.html")
+    finally:
+        os.umask(old)
+    for path in (summary.audit, summary.report, page.path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    written = next(p for p in (tmp_path / "out").rglob("*.dcm"))
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644  # the outputs are to be shared
