@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from medscrub.detectors import detector_status
+from medscrub.detectors import DEFAULT_DETECTORS, ROLES, detector_roles, detector_status
 
 __all__ = ["add_parser", "run"]
 
@@ -17,8 +17,14 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print one line per detector; 1 if any is unavailable."""
+    """Print one line per detector (what it finds, whether it runs by default); 1 if any
+    is unavailable."""
     status = detector_status()
+    roles = detector_roles()
     for name, available, reason in status:
-        print(f"{name}: available" if available else f"{name}: unavailable \u2014 {reason}")
+        finds = [ROLES[role] + (" by default" if name in DEFAULT_DETECTORS[role] else "")
+                 for role in roles.get(name, ())]
+        what = f" (finds {', '.join(finds)})" if finds else ""
+        print(f"{name}: available{what}" if available
+              else f"{name}: unavailable \u2014 {reason}")
     return 0 if all(available for _, available, _ in status) else 1

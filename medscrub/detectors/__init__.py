@@ -45,6 +45,7 @@ __all__ = [
     "Detector",
     "available_detectors",
     "check_choices",
+    "detector_roles",
     "detector_status",
     "detectors_for",
     "register_detector",
@@ -274,6 +275,12 @@ def detector_status() -> list[tuple[str, bool, str]]:
     status = [(name, not _reason(name), _reason(name)) for name in _registry.classes]
     status += [(name, False, reason) for name, reason in _registry.broken.items()]
     return sorted(status)
+
+
+def detector_roles() -> dict[str, tuple[str, ...]]:
+    """The roles each registered detector can fill, by name (broken plug-ins: none)."""
+    _ensure_loaded()
+    return {name: tuple(sorted(cls.finds)) for name, cls in _registry.classes.items()}
 
 
 def check_choices(chosen: Mapping[str, Sequence[str]]) -> None:

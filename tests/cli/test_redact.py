@@ -134,7 +134,8 @@ def test_detectors_command(capsys: pytest.CaptureFixture[str],
     code = main(["detectors"])
     out = capsys.readouterr().out
     if shutil.which("tesseract"):
-        assert code == 0 and "tesseract: available" in out
+        assert code == 0 and "tesseract: available (finds burned-in text by default)" in out
+    assert "blazeface: available (finds faces)\n" in out  # chosen by a recipe only
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     registry.reload_plugins()  # availability is asked once per process: ask again
     try:
