@@ -40,7 +40,7 @@ from medscrub.dicom.io import (
     replace_contents,
     store_pixels,
 )
-from medscrub.dicom.pixels import as_rgb, decode_frames, encode_frames, shown_as
+from medscrub.dicom.pixels import View, decode_frames, encode_frames
 from medscrub.dicom.values import (
     DEFAULT_ENCODINGS,
     encodings_for,
@@ -74,7 +74,7 @@ from medscrub.photo import (
 )
 from medscrub.policy import PixelPlan, check_copyable, plan_pixels
 from medscrub.profile import PixelRule, Profile
-from medscrub.redact import black_value, redact
+from medscrub.redact import redact
 from medscrub.run import RunSummary, run_folder
 from medscrub.spec import PipelineSpec
 from medscrub.verify import IDENTIFIER_KEYWORDS, HeaderVerifier
@@ -286,11 +286,12 @@ class Pipeline:
                             faces_checked=plan.faces_checked)
 
     @staticmethod
-    def _detect(detectors: list[Detector], frames: npt.NDArray[Any], photometric: str,
+    def _detect(detectors: list[Detector], frames: npt.NDArray[Any], view: View,
                 context: Context) -> list[Region]:
-        """What every one of `detectors` finds in `frames`, each answer checked."""
-        view = as_rgb(frames, photometric)
-        return [r for detector in detectors for r in detect_checked(detector, view, context)]
+        """What every one of `detectors` finds in `frames` seen through `view`, each
+        answer checked."""
+        shown = view.rgb(frames)
+        return [r for detector in detectors for r in detect_checked(detector, shown, context)]
 
     def _clean_pixels(self, file: DicomFile, plan: PixelPlan,
                       hints: PhiHints) -> tuple[Region, ...]:
@@ -300,12 +301,11 @@ class Pipeline:
         ds = pixel_dataset(file)
         pixels = decode_frames(ds)
         frames = pixels.frames if pixels.frames.flags.writeable else pixels.frames.copy()
-        representation = int(ds.get("PixelRepresentation", 0) or 0)
-        fill = black_value(frames.dtype, pixels.photometric, pixels.bits_stored, representation)
+        view = View.of(ds, pixels)
+        fill = view.black(frames.dtype, int(ds.get("PixelRepresentation", 0) or 0))
         context = Context(modality=plan.modality, hints=hints,
                           mode=self.profile.text_mode) if plan.text else None
-        regions = self._clean_frames(frames, pixels.photometric, pixels.bits_stored, fill,
-                                     plan.rules, context, plan.faces)
+        regions = self._clean_frames(frames, view, fill, plan.rules, context, plan.faces)
         if regions or plan.overlay_bits:
             syntax = encode_frames(ds, replace(pixels, frames=frames), lossy=self.profile.lossy)
             store_pixels(file, ds, syntax)
@@ -318,8 +318,7 @@ class Pipeline:
     def _clean_frames(
         self,
         frames: npt.NDArray[Any],
-        photometric: str,
-        bits_stored: int | None,
+        view: View,
         fill: Sequence[float],
         rules: Sequence[PixelRule],
         context: Context | None,
@@ -340,12 +339,12 @@ class Pipeline:
             # new detectors for each image: what one remembers of the crops it read (its
             # looks again after redaction) must not carry to another file
             texts = detectors_for("text", self.profile.detectors["text"])
-            context = replace(context, photometric=shown_as(photometric), bits_stored=bits_stored)
+            context = replace(context, photometric=view.shown, bits_stored=view.shown_bits)
             # Redact what is found, then look again: removing one line can uncover a
             # neighbour read as part of it. An image whose last look still finds text
             # is not written. An unchanged image needs no second look (same answer).
             for look in range(1, _TEXT_LOOKS + 1):
-                found = context.redacted(self._detect(texts, frames, photometric, context))
+                found = context.redacted(self._detect(texts, frames, view, context))
                 if not found:
                     break
                 if look == _TEXT_LOOKS:
@@ -355,19 +354,18 @@ class Pipeline:
                 redact(frames, found, fill=fill, out=frames)
                 regions += found
         if faces:
-            regions += self._redact_faces(frames, photometric, bits_stored, fill)
+            regions += self._redact_faces(frames, view, fill)
         return regions
 
     def _redact_faces(
-        self, frames: npt.NDArray[Any], photometric: str, bits_stored: int | None,
-        fill: Sequence[float],
+        self, frames: npt.NDArray[Any], view: View, fill: Sequence[float],
     ) -> list[Region]:
         """Redact the head around every face found, then check: a filled head holds
         nothing but the fill value; after a blur or pixelation the detector looks
         again, and a face still found (a blur too weak for it) stops the file."""
         detectors = detectors_for("face", self.profile.detectors["face"])
-        context = Context(photometric=shown_as(photometric), bits_stored=bits_stored)
-        found = self._detect(detectors, frames, photometric, context)
+        context = Context(photometric=view.shown, bits_stored=view.shown_bits)
+        found = self._detect(detectors, frames, view, context)
         if not found:
             return []
         _, rows, cols, _ = frames.shape
@@ -379,7 +377,7 @@ class Pipeline:
             left = [h for h in heads
                     if not (frames[h.frames or slice(None), h.y0:h.y1, h.x0:h.x1] == value).all()]
         else:
-            left = self._detect(detectors, frames, photometric, context)
+            left = self._detect(detectors, frames, view, context)
         if left:
             raise VerificationFailed(f"a face is still found after redaction ({len(left)})")
         return heads
@@ -412,9 +410,9 @@ class Pipeline:
                 with _stage("pixels"):
                     for i, page in enumerate(photo.pages):
                         grey = page.shape[-1] < 3
-                        found = self._clean_frames(
-                            page[None], "MONOCHROME2" if grey else "RGB",
-                            page.dtype.itemsize * 8, _page_fill(page), (), context, faces)
+                        view = View("MONOCHROME2" if grey else "RGB", page.dtype.itemsize * 8)
+                        found = self._clean_frames(page[None], view, _page_fill(page), (),
+                                                   context, faces)
                         where = slice(i, i + 1) if len(photo.pages) > 1 else None
                         regions += [replace(r, frames=where) for r in found]
             with _stage("write"):

@@ -21,14 +21,13 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 from pydicom.filereader import dcmread
 from pydicom.pixels.processing import (
-    apply_color_lut,
     apply_modality_lut,
     apply_voi,
     apply_windowing,
 )
 
 from medscrub.dicom.io import encode_dicom, read_dicom
-from medscrub.dicom.pixels import as_rgb, decode_frames
+from medscrub.dicom.pixels import View, decode_frames
 from medscrub.errors import UnsupportedInputError
 from medscrub.photo import read_photo
 
@@ -121,16 +120,12 @@ def _grey(frames: npt.NDArray[np.generic], ds: Dataset, photometric: str,
     return 255 - shown if photometric == "MONOCHROME1" else shown
 
 
-def _colour(frames: npt.NDArray[np.generic], ds: Dataset, photometric: str,
-            bits_stored: int) -> U8:
-    if photometric == "PALETTE COLOR":
-        rgb = np.asarray(apply_color_lut(frames[..., 0], ds))
-        top = 255 if rgb.dtype == np.uint8 else 65535
-        return _scale(rgb.astype(np.float64), 0.0, float(top))
-    rgb = as_rgb(frames, photometric)
+def _colour(frames: npt.NDArray[np.generic], view: View) -> U8:
+    rgb = view.rgb(frames)
     if rgb.dtype == np.uint8:
         return np.asarray(rgb, dtype=np.uint8)
-    return _scale(rgb.astype(np.float64), 0.0, float(2**bits_stored - 1))
+    bits = view.shown_bits or rgb.dtype.itemsize * 8
+    return _scale(rgb.astype(np.float64), 0.0, float(2**bits - 1))
 
 
 def _read(data: bytes) -> Dataset:
@@ -184,7 +179,7 @@ def render_dicom(
         if photometric in ("MONOCHROME1", "MONOCHROME2"):
             shown = _grey(frames, ds, photometric, window)
         elif photometric in ("RGB", "PALETTE COLOR") or photometric.startswith("YBR"):
-            shown = _colour(frames, ds, photometric, pixels.bits_stored)
+            shown = _colour(frames, View.of(ds, pixels))
         else:
             raise UnsupportedInputError(f"cannot render photometric {photometric}")
     except (ValueError, KeyError, AttributeError, IndexError, TypeError) as exc:

@@ -51,7 +51,7 @@ from medscrub.dicom.io import (
     read_dicom,
     sop_class,
 )
-from medscrub.dicom.pixels import as_rgb, decode_frames, shown_as
+from medscrub.dicom.pixels import View, decode_frames
 from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
 from medscrub.errors import MedscrubError, UnsupportedInputError
 from medscrub.files import FileKind, classify, walk
@@ -428,12 +428,11 @@ def _detect(frames: np.ndarray[Any, Any], context: Context, faces: bool,
 def _dicom_pixels(file: DicomFile, hints: PhiHints) -> tuple[list[Finding], int]:
     ds = pixel_dataset(file)
     pixels = decode_frames(ds)
-    photometric = pixels.photometric
-    shown = shown_as(photometric)
+    view = View.of(ds, pixels)
     modality = " ".join(strings(file.body, tag_of("Modality"), DEFAULT_ENCODINGS))
-    context = Context(photometric=shown, modality=modality, bits_stored=pixels.bits_stored,
+    context = Context(photometric=view.shown, modality=modality, bits_stored=view.shown_bits,
                       hints=hints, mode="phi")
-    frames = as_rgb(pixels.frames, photometric)
+    frames = view.rgb(pixels.frames)
     faces = may_show_faces(sop_class(file), modality, file.body)
     return _detect(frames, context, faces), int(pixels.frames.shape[0])
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.encoders.base import get_encoder
-from pydicom.pixels.processing import convert_color_space
+from pydicom.pixels.processing import apply_color_lut, convert_color_space
 from pydicom.pixels.utils import pack_bits
 from pydicom.uid import (
     UID,
@@ -40,8 +41,9 @@ from pydicom.uid import (
 from medscrub.errors import EncodeError, UnsupportedInputError
 from medscrub.limits import active
 from medscrub.profile import LossyPolicy
+from medscrub.redact import black_value
 
-__all__ = ["DecodedPixels", "as_rgb", "decode_frames", "encode_frames", "is_lossy", "shown_as"]
+__all__ = ["DecodedPixels", "View", "decode_frames", "encode_frames", "is_lossy"]
 
 
 #: Lossless syntaxes medscrub can write back in their own syntax.
@@ -240,14 +242,64 @@ def encode_frames(
     return str(ExplicitVRLittleEndian)
 
 
-def shown_as(photometric: str) -> str:
-    """The photometric interpretation frames are shown in: YBR colour as RGB."""
-    return "RGB" if photometric.startswith("YBR") else photometric
+@dataclass(frozen=True, slots=True)
+class View:
+    """How stored frames are shown to a detector: YBR and palette colour as RGB.
 
+    Attributes
+    ----------
+    photometric : str
+        The stored photometric interpretation.
+    bits_stored : int or None
+    palette : numpy.ndarray or None
+        ``(entries, 3)``: the RGB of each stored index, for ``PALETTE COLOR``.
+    """
 
-def as_rgb(frames: npt.NDArray[np.generic], photometric: str) -> npt.NDArray[np.generic]:
-    """Frames ``(n, rows, cols, samples)`` with YBR colour converted to RGB (as a
-    detector or a viewer should see them)."""
-    if photometric.startswith("YBR") and frames.shape[-1] == 3:
-        return np.asarray(convert_color_space(frames, photometric, "RGB"))
-    return frames
+    photometric: str
+    bits_stored: int | None
+    palette: npt.NDArray[np.integer] | None = None
+
+    @classmethod
+    def of(cls, ds: Dataset, pixels: DecodedPixels) -> View:
+        """The view of decoded `pixels` of `ds` (its palette read when it has one).
+
+        Raises
+        ------
+        UnsupportedInputError
+            If a palette colour image's lookup table cannot be read: its indices
+            alone show nothing a detector could judge.
+        """
+        if pixels.photometric != "PALETTE COLOR":
+            return cls(pixels.photometric, pixels.bits_stored)
+        depth = pixels.frames.dtype
+        try:
+            palette = apply_color_lut(np.arange(2 ** (depth.itemsize * 8), dtype=depth), ds)
+        except Exception as exc:  # pydicom raises several kinds for a bad table
+            raise UnsupportedInputError(
+                f"palette colour lookup table cannot be read ({type(exc).__name__})") from None
+        return cls(pixels.photometric, pixels.bits_stored, np.asarray(palette))
+
+    @property
+    def shown(self) -> str:
+        """The photometric interpretation a detector sees."""
+        colour = self.palette is not None or self.photometric.startswith("YBR")
+        return "RGB" if colour else self.photometric
+
+    @property
+    def shown_bits(self) -> int | None:
+        """The significant bits of what a detector sees."""
+        return self.bits_stored if self.palette is None else self.palette.dtype.itemsize * 8
+
+    def rgb(self, frames: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Stored frames ``(n, rows, cols, samples)`` as a detector should see them."""
+        if self.palette is not None:
+            return np.asarray(self.palette[frames[..., 0]])
+        if self.photometric.startswith("YBR") and frames.shape[-1] == 3:
+            return np.asarray(convert_color_space(frames, self.photometric, "RGB"))
+        return frames
+
+    def black(self, dtype: npt.DTypeLike, pixel_representation: int = 0) -> tuple[float, ...]:
+        """The stored value that shows black: for a palette, the index of its darkest entry."""
+        if self.palette is not None:
+            return (float(np.argmin(self.palette.astype(np.int64).sum(axis=-1))),)
+        return black_value(dtype, self.photometric, self.bits_stored, pixel_representation)

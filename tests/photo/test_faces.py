@@ -229,3 +229,42 @@ def test_a_face_in_a_single_channel_photo_is_redacted(samples: dict[str, FaceSam
     assert out.ndim == 2 and [r.kind for r in cleaned.regions] == ["face"]
     for y0, x0, y1, x1 in sample.faces:
         assert (out[y0:y1, x0:x1] == 0).all()
+
+
+def _palette_dicom(image: npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint8]]:
+    """`image` as a PALETTE COLOR secondary capture whose entry 0 is white (so the darkest
+    entry, not index 0, is black); returns the file and its palette (256, 3)."""
+    quantized = Image.fromarray(image).quantize(255)
+    indices = np.asarray(quantized, dtype=np.uint8) + 1  # entry 0 is kept for white
+    palette = np.zeros((256, 3), np.uint8)
+    palette[0] = 255
+    palette[1:] = np.asarray(quantized.getpalette()[: 255 * 3], np.uint8).reshape(255, 3)
+    ds = pydicom.dcmread(io.BytesIO(dicom_photo(image, "1.2.840.10008.5.1.4.1.1.7", "OT")))
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    ds.SamplesPerPixel = 1
+    del ds.PlanarConfiguration
+    ds.PixelData = indices.tobytes()
+    for colour, channel in zip(("Red", "Green", "Blue"), range(3), strict=True):
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        ds[f"{colour}PaletteColorLookupTableDescriptor"].VR = "US"
+        setattr(ds, f"{colour}PaletteColorLookupTableData",
+                (palette[:, channel].astype("<u2") * 257).tobytes())
+    buf = DicomBytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue(), palette
+
+
+def test_a_face_in_a_palette_colour_image_is_found_and_filled_black(
+    samples: dict[str, FaceSample]
+) -> None:
+    sample = samples["two-faces"]
+    data, palette = _palette_dicom(sample.image)
+    cleaned = Pipeline(Profile(options=FACES)).redact_dicom_bytes(data)
+    ds = pydicom.dcmread(io.BytesIO(cleaned.data))
+    assert ds.PhotometricInterpretation == "PALETTE COLOR"
+    assert [r.kind for r in cleaned.regions] == ["face", "face"]
+    darkest = int(np.argmin(palette.astype(int).sum(axis=1)))
+    stored = ds.pixel_array
+    for y0, x0, y1, x1 in sample.faces:
+        assert (stored[y0:y1, x0:x1] == darkest).all()  # black, not entry 0 (white)
+    assert ds.RecognizableVisualFeatures == "NO"
