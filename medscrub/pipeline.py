@@ -219,14 +219,34 @@ class Pipeline:
     ) -> None:
         self.spec = PipelineSpec.make(profile, key=key, rename=rename, phi_terms=phi_terms,
                                       limits=limits)
-        self.profile = self.spec.profile
-        self.key = self.spec.key
-        self.rename = self.spec.rename
-        self.phi_terms = self.spec.phi_terms
-        self.limits = self.spec.limits
         check_choices(self.profile.detectors)
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
+
+    @property
+    def profile(self) -> Profile:
+        """The profile (from :attr:`spec`)."""
+        return self.spec.profile
+
+    @property
+    def key(self) -> SecretKey:
+        """The run's key (from :attr:`spec`)."""
+        return self.spec.key
+
+    @property
+    def rename(self) -> bool:
+        """Whether outputs get non-identifying names (from :attr:`spec`)."""
+        return self.spec.rename
+
+    @property
+    def phi_terms(self) -> tuple[str, ...]:
+        """Extra identifying strings (from :attr:`spec`)."""
+        return self.spec.phi_terms
+
+    @property
+    def limits(self) -> Limits:
+        """What one file may cost (from :attr:`spec`)."""
+        return self.spec.limits
 
     @classmethod
     def from_spec(cls, spec: PipelineSpec) -> Pipeline:
