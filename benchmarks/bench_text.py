@@ -139,6 +139,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=60, help="cases in the set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kind", action="append", default=[],
+                        help="score only cases of this kind (repeatable; default: all)")
     parser.add_argument("--text-mode", choices=("phi", "all-text"), default="phi",
                         help="medscrub's text mode (all-text: recall counts every line)")
     parser.add_argument("--jobs", type=int, default=1,
@@ -152,7 +154,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="medscrub-text-") as tmp:
         root = Path(tmp)
         paths = [p for p in write_text_set(root / "in", args.seed, args.count)
-                 if p.suffix == ".dcm"]
+                 if p.suffix == ".dcm"
+                 and (not args.kind or p.stem.split("_", 1)[1] in args.kind)]
         truth = load_text_ground_truth(root / "in" / TEXT_GROUND_TRUTH_NAME)
         start = time.perf_counter()
         if args.jobs > 1:  # the folder through worker processes, as `medscrub redact -j N`

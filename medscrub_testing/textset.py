@@ -34,7 +34,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    DigitalMammographyXRayImageStorageForPresentation,
+    DigitalXRayImageStorageForPresentation,
+    ExplicitVRLittleEndian,
+)
 
 from medscrub_testing.samples import (
     CR_IMAGE_STORAGE,
@@ -70,6 +76,7 @@ KINDS: tuple[str, ...] = (
     "low_contrast",
     "coloured",
     "rotated",
+    "overlay",
 )
 
 #: Where the Debian font packages put their TrueType files.
@@ -310,6 +317,17 @@ def _render(text: str, font: _Font, *, antialias: bool, turns: int = 0) -> _Floa
     return np.ascontiguousarray(np.rot90(alpha, turns))
 
 
+def _grown(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """`mask` grown by one pixel in the eight directions."""
+    padded = np.pad(mask, 1)
+    rows, cols = mask.shape
+    out = np.zeros_like(mask)
+    for dy in range(3):
+        for dx in range(3):
+            out |= padded[dy : dy + rows, dx : dx + cols]
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Scene: background, text placement, compositing and ground truth
 # ---------------------------------------------------------------------------
@@ -324,6 +342,7 @@ class _Line:
     frames: slice | None
     phi: bool
     text: str
+    outline: _Color | None = None  # a one-pixel ring drawn under the glyphs
 
 
 class _Scene:
@@ -340,9 +359,9 @@ class _Scene:
     def shape(self) -> tuple[int, int]:
         return int(self.background.shape[1]), int(self.background.shape[2])
 
-    def pick_font(self) -> str:
-        """Draw a font file of :data:`FONTS` and record it."""
-        paths = _font_paths()
+    def pick_font(self, among: Sequence[str] = ()) -> str:
+        """Draw a font file of :data:`FONTS` (or of `among`, a part of it) and record it."""
+        paths = [p for p in _font_paths() if not among or p.endswith(tuple(among))]
         path = paths[int(self.rng.integers(len(paths)))]
         self.fonts.append(os.path.basename(path))
         return path
@@ -368,9 +387,10 @@ class _Scene:
         phi: bool,
         text: str,
         frames: slice | None = None,
+        outline: _Color | None = None,
     ) -> None:
         h, w = alpha.shape
-        self.lines.append(_Line(alpha, y, x, color, frames, phi, text))
+        self.lines.append(_Line(alpha, y, x, color, frames, phi, text, outline))
         self.occupied.append((y, x, y + h, x + w))
 
     def block(
@@ -384,6 +404,8 @@ class _Scene:
         turns: int = 0,
         frames: slice | None = None,
         span: float = 0.5,
+        fonts: Sequence[str] = (),
+        outline: _Color | None = None,
     ) -> None:
         """Place a multi-line block of text at a free position.
 
@@ -410,6 +432,10 @@ class _Scene:
             Frames the block is drawn on (default: all).
         span : float, optional
             Fraction of the image width the block may take.
+        fonts : sequence of str, optional
+            Draw the font from these entries of :data:`FONTS` (default: all).
+        outline : tuple of float, optional
+            Colour of a one-pixel ring around the glyphs (vendor overlays).
 
         Raises
         ------
@@ -417,11 +443,13 @@ class _Scene:
             If no free position was found.
         """
         rows, cols = self.shape
-        path = self.pick_font()
+        path = self.pick_font(fonts)
         antialias = bool(self.rng.random() < 0.75)
         while True:
             font = _font_for_height(path, cap)
             alphas = [_render(t, font, antialias=antialias, turns=turns) for t, _ in lines]
+            if outline is not None:  # room for the ring
+                alphas = [np.pad(a, 1) for a in alphas]
             step = round(cap * float(self.rng.uniform(1.45, 1.9)))
             vertical = turns % 2 == 0
             along = [a.shape[0] if vertical else a.shape[1] for a in alphas]
@@ -466,7 +494,7 @@ class _Scene:
         for (text, phi), alpha, (y, x, _, _) in zip(lines, alphas, rects, strict=True):
             patch = self.background[:, y : y + alpha.shape[0], x : x + alpha.shape[1]]
             col = color(patch) if callable(color) else color
-            self.put(alpha, y, x, col, phi=phi, text=text, frames=frames)
+            self.put(alpha, y, x, col, phi=phi, text=text, frames=frames, outline=outline)
 
     def finish(
         self, lo: float, hi: float, dtype: type[np.integer], *, burn: bool
@@ -477,6 +505,10 @@ class _Scene:
             h, w = line.alpha.shape
             fr = line.frames or slice(None)
             a = line.alpha[None, :, :, None]
+            if line.outline is not None:
+                ring = _grown(line.alpha > 0.5)[None, :, :, None]
+                sub = img[fr, line.y : line.y + h, line.x : line.x + w]
+                sub[...] = np.where(ring, np.asarray(line.outline), sub)
             sub = img[fr, line.y : line.y + h, line.x : line.x + w]
             img[fr, line.y : line.y + h, line.x : line.x + w] = (
                 sub * (1.0 - a) + np.asarray(line.color) * a
@@ -789,6 +821,77 @@ def _build_rotated(rng: np.random.Generator, ident: _Identity) -> tuple[_Scene, 
     })
 
 
+#: Bold sans-serif faces, as vendor overlays draw them.
+_BOLD_SANS = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "FreeSansBold.ttf",
+              "LiberationSans-Bold.ttf", "LiberationSansNarrow-Bold.ttf")
+_OVERLAY_MODALITIES = (
+    ("CT", CT_IMAGE_STORAGE), ("MR", MR_IMAGE_STORAGE), ("CR", CR_IMAGE_STORAGE),
+    ("DX", DigitalXRayImageStorageForPresentation),
+    ("MG", DigitalMammographyXRayImageStorageForPresentation),
+)
+
+
+def _busy_anatomy(rng: np.random.Generator, rows: int, cols: int) -> _Float:
+    """A radiograph-like field in 0..1: a body, bones, ribs and grainy texture."""
+    y, x = _grid(rows, cols)
+    img = 0.15 + 0.45 * _ellipse(y, x, rng.uniform(-0.1, 0.1), 0.0, 0.9, rng.uniform(0.6, 0.9))
+    for _ in range(int(rng.integers(3, 9))):  # ribs and long bones: bright bands
+        slope, offset = rng.uniform(-0.6, 0.6), rng.uniform(-0.9, 0.9)
+        img += 0.25 * (np.abs(y - slope * x - offset) < rng.uniform(0.02, 0.06))
+    texture = rng.normal(0.0, 1.0, size=(rows // 4 + 1, cols // 4 + 1))
+    texture = np.kron(texture, np.ones((4, 4)))[:rows, :cols]
+    img += 0.06 * texture + rng.normal(0.0, 0.03, size=(rows, cols))
+    return np.clip(img, 0.0, 1.0)
+
+
+def _overlay_date(date: str, style: int) -> str:
+    y, m, d = date[:4], int(date[4:6]), date[6:]
+    month = _MONTHS[m - 1]
+    return (f"{d}-{month.upper()}-{y[2:]}", f"{y} {month} {d}", f"{m:02d}/{d}/{y}",
+            f"{d}.{m:02d}.{y}", f"{y}-{m:02d}-{d}", date)[style % 6]
+
+
+def _build_overlay(rng: np.random.Generator, ident: _Identity) -> tuple[_Scene, _Pixels]:
+    """A vendor overlay: "Label: value" lines drawn over the anatomy (no banner) at the
+    extreme value present, with a one-pixel outline at the other extreme."""
+    modality, sop_class = _OVERLAY_MODALITIES[int(rng.integers(len(_OVERLAY_MODALITIES)))]
+    rows, cols = int(rng.integers(128, 401)) * 2, int(rng.integers(128, 401)) * 2
+    bits = int(rng.choice((10, 12, 16)))
+    top = float(rng.choice((255.0, 2.0**bits - 1)))  # values present may fill 8 bits only
+    inverted = bool(rng.random() < 0.4)
+    field_ = _busy_anatomy(rng, rows, cols) * rng.uniform(0.6, 0.95) * top
+    scene = _Scene(_stack(top - field_ if inverted else field_), rng)
+    # the text displays white: the stored maximum, or the minimum in MONOCHROME1
+    ink, rim = ((0.0,), (top,)) if inverted else ((top,), (0.0,))
+    date_style = int(rng.integers(6))
+    lines = [
+        (f"Name: {_fmt_name(ident, int(rng.integers(4)))}", True),
+        (f"{rng.choice(('Patient ID', 'ID', 'MRN'))}: {ident.patient_id}", True),
+        (f"DOB: {_overlay_date(ident.birth_date, date_style)}", True),
+        (f"Age: {ident.age}", True),
+        (f"Sex: {ident.sex}", True),
+        (f"Study Date: {_overlay_date(ident.study_date, date_style)}", True),
+        (f"Institution: {ident.institution}", True),
+    ]
+    lines = [lines[int(i)] for i in sorted(rng.choice(len(lines), int(rng.integers(3, 8)),
+                                                      replace=False))]
+    size = int(rng.integers(10, 17))
+    body = (rows // 10, cols // 10, 9 * rows // 10, 9 * cols // 10)
+    scene.block(lines, ink, cap=size, where="free", region=body, fonts=_BOLD_SANS,
+                outline=rim, span=0.75)
+    if rng.random() < 0.35:  # a label up the left edge
+        scene.block([(f"{ident.family} {ident.patient_id[2:]}", True)], ink, cap=size,
+                    where="tl", turns=1, fonts=_BOLD_SANS, outline=rim)
+    for text in ("L", f"kVp: {int(rng.integers(60, 125))}"):
+        scene.block([(text, False)], ink, cap=size, where="free", region=body,
+                    fonts=_BOLD_SANS, outline=rim)
+    dtype = np.uint16
+    return scene, _Pixels(0, 2.0**bits - 1, dtype, "MONOCHROME1" if inverted else "MONOCHROME2",
+                          bits, sop_class, modality, {
+                              "WindowCenter": str(int(top // 2)), "WindowWidth": str(int(top)),
+                          })
+
+
 _BUILDERS: dict[str, Callable[[np.random.Generator, _Identity], tuple[_Scene, _Pixels]]] = {
     "us_cine": _build_us,
     "ct": _build_ct,
@@ -799,6 +902,7 @@ _BUILDERS: dict[str, Callable[[np.random.Generator, _Identity], tuple[_Scene, _P
     "low_contrast": _build_low_contrast,
     "coloured": _build_coloured,
     "rotated": _build_rotated,
+    "overlay": _build_overlay,
 }
 
 
