@@ -521,7 +521,8 @@ class _Scene:
             fr = line.frames or slice(None)
             win = (slice(line.y, line.y + h), slice(line.x, line.x + w))
             changed = (q_img[fr][:, win[0], win[1]] != q_bg[fr][:, win[0], win[1]])
-            ys, xs = np.nonzero(changed.any(axis=(0, 3)) & (line.alpha > 0))
+            drawn = line.alpha > 0 if line.outline is None else _grown(line.alpha > 0.5)
+            ys, xs = np.nonzero(changed.any(axis=(0, 3)) & (drawn | (line.alpha > 0)))
             if ys.size == 0:
                 raise RuntimeError(f"text {line.text!r} left no visible pixel")
             boxes.append(TextBox(
@@ -838,8 +839,8 @@ def _busy_anatomy(rng: np.random.Generator, rows: int, cols: int) -> _Float:
     for _ in range(int(rng.integers(3, 9))):  # ribs and long bones: bright bands
         slope, offset = rng.uniform(-0.6, 0.6), rng.uniform(-0.9, 0.9)
         img += 0.25 * (np.abs(y - slope * x - offset) < rng.uniform(0.02, 0.06))
-    texture = rng.normal(0.0, 1.0, size=(rows // 4 + 1, cols // 4 + 1))
-    texture = np.kron(texture, np.ones((4, 4)))[:rows, :cols]
+    coarse = rng.normal(0.0, 1.0, size=(rows // 4 + 1, cols // 4 + 1))
+    texture = np.kron(coarse, np.ones((4, 4)))[:rows, :cols]
     img += 0.06 * texture + rng.normal(0.0, 0.03, size=(rows, cols))
     return np.clip(img, 0.0, 1.0)
 
@@ -873,8 +874,8 @@ def _build_overlay(rng: np.random.Generator, ident: _Identity) -> tuple[_Scene, 
         (f"Study Date: {_overlay_date(ident.study_date, date_style)}", True),
         (f"Institution: {ident.institution}", True),
     ]
-    lines = [lines[int(i)] for i in sorted(rng.choice(len(lines), int(rng.integers(3, 8)),
-                                                      replace=False))]
+    others = sorted(rng.choice(range(2, len(lines)), int(rng.integers(1, 6)), replace=False))
+    lines = lines[:2] + [lines[int(i)] for i in others]  # name and ID always
     size = int(rng.integers(10, 17))
     body = (rows // 10, cols // 10, 9 * rows // 10, 9 * cols // 10)
     scene.block(lines, ink, cap=size, where="free", region=body, fonts=_BOLD_SANS,

@@ -147,7 +147,7 @@ def test_crops_read_before_are_not_read_again(
     sample: tuple[npt.NDArray[np.uint8], list[TextBox], Context],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from medscrub.detectors import text
+    import medscrub.detectors.text.reading as text
 
     frames, _boxes, context = sample
     reads: list[int] = []

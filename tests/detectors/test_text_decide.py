@@ -10,46 +10,43 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from medscrub.detectors.text import (
-    _bands,
-    _dark_on_white,
-    _is_sure_text,
-    _is_text,
-    _Matcher,
-    _read,
-    _read_mosaics,
-    _rescaled,
-    _scale_for,
-    _Task,
-    _Word,
+from medscrub.detectors.text.decision import Matcher, Word, is_sure_text, is_text
+from medscrub.detectors.text.proposal import bands
+from medscrub.detectors.text.reading import (
+    Task,
+    dark_on_white,
+    read_crops,
+    read_mosaics,
+    rescaled,
+    scale_for,
 )
 from medscrub.hints import PhiHints
 
 _SERIF_ITALIC = "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf"
 
 
-def _run(*words: tuple[str, float]) -> list[_Word]:
+def _run(*words: tuple[str, float]) -> list[Word]:
     """A run of words on one line, 40 pixels apart."""
-    return [_Word(text, 0.0, 40.0 * i, 10.0, 40.0 * i + 30.0, conf)
+    return [Word(text, 0.0, 40.0 * i, 10.0, 40.0 * i + 30.0, conf)
             for i, (text, conf) in enumerate(words)]
 
 
 @pytest.fixture
-def matcher() -> _Matcher:
-    return _Matcher(PhiHints(names=frozenset({"FAKEDOC^HIPPOLYTA"}),
+def matcher() -> Matcher:
+    return Matcher(PhiHints(names=frozenset({"FAKEDOC^HIPPOLYTA"}),
                              ids=frozenset({"MRN88231907"})))
 
 
 @pytest.mark.parametrize("text", [
     "DOB: 2011-05-15", "Study 21/12/2021", "12.31.21", "05 - 10 - 1994", "Exam 2O11-O5-15",
 ])
-def test_numeric_dates_are_phi(matcher: _Matcher, text: str) -> None:
+def test_numeric_dates_are_phi(matcher: Matcher, text: str) -> None:
     assert matcher.is_phi(_run((text, 90.0)))
 
 
 @pytest.mark.parametrize("text", ["24-MAY-02", "2013 Jul 13", "13 JUL 2013", "Jul 13, 2013",
                                   "Study: 2013-JUL-13"])
-def test_dates_with_a_month_name_are_phi(matcher: _Matcher, text: str) -> None:
+def test_dates_with_a_month_name_are_phi(matcher: Matcher, text: str) -> None:
     assert matcher.is_phi(_run((text, 90.0)))
 
 
@@ -59,35 +56,35 @@ def test_dates_with_a_month_name_are_phi(matcher: _Matcher, text: str) -> None:
     (("WESTWAY", 85.0), ("MEDICAL", 88.0)),  # an institution the header does not name
     (("Institution:", 80.0), ("N0RTH", 35.0)),
 ])
-def test_age_sex_and_institution_lines_are_phi(matcher: _Matcher,
+def test_age_sex_and_institution_lines_are_phi(matcher: Matcher,
                                                words: tuple[tuple[str, float], ...]) -> None:
     assert matcher.is_phi(_run(*words))
 
 
 @pytest.mark.parametrize("text", ["4.0.02", "12.4 min", "3.1 2", "WL 40/400", "99/99/2021",
                                   "Se 3 Im 45", "W 350 L 50", "IMAGE 12"])
-def test_numbers_that_are_not_dates_are_kept(matcher: _Matcher, text: str) -> None:
+def test_numbers_that_are_not_dates_are_kept(matcher: Matcher, text: str) -> None:
     assert not matcher.is_phi(_run((text, 90.0)))
 
 
-def test_labels_in_capitals_make_a_line_phi(matcher: _Matcher) -> None:
+def test_labels_in_capitals_make_a_line_phi(matcher: Matcher) -> None:
     assert matcher.is_phi(_run(("ID:", 90.0), ("XK2@Q", 20.0)))
     assert matcher.is_phi(_run(("Names", 90.0)))  # "Name:" with its colon read as S
 
 
-def test_short_lower_case_label_words_read_from_noise_are_not_labels(matcher: _Matcher) -> None:
+def test_short_lower_case_label_words_read_from_noise_are_not_labels(matcher: Matcher) -> None:
     assert not matcher.is_phi(_run(("id", 41.0), ("«s", 48.0)))
     assert not matcher.is_phi(_run(("pt", 60.0)))
 
 
-def test_a_long_hint_read_with_no_confidence_is_still_phi(matcher: _Matcher) -> None:
+def test_a_long_hint_read_with_no_confidence_is_still_phi(matcher: Matcher) -> None:
     run = _run(("FAKEDOC4HIPPOLYTA", 4.0))
     assert matcher.names_hint(run) and matcher.is_phi(run)
     assert matcher.names_hint(_run(("MRN8823I9O7", 0.0)))  # OCR confusions folded
     assert not matcher.names_hint(_run(("HIPPO", 0.0)))  # too short to tell
 
 
-def test_hints_are_matched_with_ocr_errors(matcher: _Matcher) -> None:
+def test_hints_are_matched_with_ocr_errors(matcher: Matcher) -> None:
     assert matcher.is_phi(_run(("HIPP0LYTA", 80.0)))
     assert matcher.is_phi(_run(("HlPPOIYTA", 80.0)))  # two confusions, folded
     assert matcher.is_phi(_run(("HIPOLYTA", 80.0)))  # one letter lost
@@ -95,20 +92,20 @@ def test_hints_are_matched_with_ocr_errors(matcher: _Matcher) -> None:
 
 
 def test_long_words_are_text_at_any_confidence() -> None:
-    assert _is_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
-    assert _is_sure_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
-    assert not _is_text(_run(("lllllllll", 4.0)))  # a stripe read as one letter
+    assert is_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
+    assert is_sure_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
+    assert not is_text(_run(("lllllllll", 4.0)))  # a stripe read as one letter
 
 
 def test_short_words_are_sure_text_only_in_capitals_or_digits() -> None:
-    assert _is_sure_text(_run(("L", 90.0)))
-    assert _is_sure_text(_run(("12", 85.0)))
-    assert not _is_sure_text(_run(("w", 87.0)))  # the tip of a shape read as a letter
-    assert not _is_sure_text(_run(("R", 70.0)))
-    assert _is_sure_text(_run(("Pan", 88.0)))
-    assert not _is_sure_text(_run(("mid", 63.0)))  # the edge of a button and a fill
-    assert _is_sure_text(_run(("W:", 47.0), ("400", 47.0), ("L:40", 74.0)))
-    assert not _is_sure_text(_run(("3", 32.0), ("F", 64.0), ("vy;r?e?", 0.0)))  # one letter
+    assert is_sure_text(_run(("L", 90.0)))
+    assert is_sure_text(_run(("12", 85.0)))
+    assert not is_sure_text(_run(("w", 87.0)))  # the tip of a shape read as a letter
+    assert not is_sure_text(_run(("R", 70.0)))
+    assert is_sure_text(_run(("Pan", 88.0)))
+    assert not is_sure_text(_run(("mid", 63.0)))  # the edge of a button and a fill
+    assert is_sure_text(_run(("W:", 47.0), ("400", 47.0), ("L:40", 74.0)))
+    assert not is_sure_text(_run(("3", 32.0), ("F", 64.0), ("vy;r?e?", 0.0)))  # one letter
     # read with confidence, beside noise: the noise does not lend it its length
 
 
@@ -118,7 +115,7 @@ def test_lines_of_both_polarities_in_one_crop_are_both_kept_as_ink() -> None:
     crop[:22] = 20
     cv2.putText(crop, "DOE JANE 1999", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 235, 1)
     cv2.putText(crop, "File Zoom Pan", (4, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 15, 1)
-    out = _dark_on_white(crop[..., np.newaxis], None, 10.0)
+    out = dark_on_white(crop[..., np.newaxis], None, 10.0)
     for band in (out[2:20], out[24:42]):
         assert (band < 128).sum() > 60  # each line's strokes are ink
     assert (out[:, 200:] < 128).sum() == 0  # the bars themselves are background
@@ -133,8 +130,8 @@ def _text_on(shape: tuple[int, int], text: str, at: tuple[int, int], size: int, 
     return np.asarray(image, np.float32) + rng.normal(0.0, noise, shape).astype(np.float32)
 
 
-def _read_text(task: _Task, full: bool = True) -> str:
-    words = (_read if full else _read_mosaics)([task])
+def _read_text(task: Task, full: bool = True) -> str:
+    words = (read_crops if full else read_mosaics)([task])
     return " ".join(w.text for found in words.values() for w in found).upper()
 
 
@@ -146,17 +143,17 @@ def test_a_sparse_line_beside_a_dense_one_is_cut_as_its_own_line() -> None:
     strokes[9:19, :2] = True  # the gap between the lines: a descender or two
     strokes[19:28, 10:30] = True  # sparse line: 20 a row, a quarter of the dense one's
     labels = np.ones(strokes.shape, np.int32)
-    bands = _bands(strokes, labels, 1, 0, 0, 30, 100).tolist()
-    assert bands == [[0, 0, 9, 80], [19, 10, 28, 30]]
+    cut = bands(strokes, labels, 1, 0, 0, 30, 100).tolist()
+    assert cut == [[0, 0, 9, 80], [19, 10, 28, 30]]
 
 
 def test_doubtful_glyph_heights_get_a_second_scale() -> None:
     crop = (np.full((32, 200, 1), 128, np.uint8), None)
-    specks = _rescaled(_Task(0, crop, _scale_for(4.0), 4.0))  # specks taken for glyphs
+    specks = rescaled(Task(0, crop, scale_for(4.0), 4.0))  # specks taken for glyphs
     assert specks is not None and specks.glyph == 28.0 and specks.scale == 1.0
-    two_lines = _rescaled(_Task(0, crop, _scale_for(24.0), 24.0))  # two lines taken for one
+    two_lines = rescaled(Task(0, crop, scale_for(24.0), 24.0))  # two lines taken for one
     assert two_lines is not None and two_lines.glyph == pytest.approx(9.6)
-    assert _rescaled(_Task(0, crop, _scale_for(14.0), 14.0)) is None  # plausible
+    assert rescaled(Task(0, crop, scale_for(14.0), 14.0)) is None  # plausible
 
 
 def test_text_whose_glyph_height_was_misjudged_is_read_at_its_line_height() -> None:
@@ -166,7 +163,7 @@ def test_text_whose_glyph_height_was_misjudged_is_read_at_its_line_height() -> N
     for x in np.linspace(15, 220, 6):
         cv2.circle(crop, (int(x), 0), 3, 40.0, -1)
     pixels = np.clip(crop, 0, 255).astype(np.uint8)[..., np.newaxis]
-    task = _Task(0, (pixels, None), _scale_for(4.0), 4.0)
+    task = Task(0, (pixels, None), scale_for(4.0), 4.0)
     assert "PLACEBOE" not in _read_text(task, full=False)  # the first reading fails
     assert "PLACEBOE" in _read_text(task)
 
@@ -177,7 +174,7 @@ def test_faint_dark_text_beside_dark_anatomy_is_read_in_the_other_polarity() -> 
     crop = _text_on((18, 240), "Phantomson", (120, 2), 12, 150, 170, 3.0, seed=3)
     cv2.line(crop, (0, 9), (40, 9), 70.0, 15)
     pixels = np.clip(crop, 0, 255).astype(np.uint8)[..., np.newaxis]
-    task = _Task(0, (pixels, None), _scale_for(8.5), 8.5)
+    task = Task(0, (pixels, None), scale_for(8.5), 8.5)
     assert "PHANTOMSON" not in _read_text(task, full=False)
     assert "PHANTOMSON" in _read_text(task)
 
@@ -190,5 +187,5 @@ def test_making_a_crop_dark_on_white_leaves_the_crop_unchanged() -> None:
     before = planes.copy()
     blank = np.zeros((20, 60), bool)
     blank[:, 30:] = True
-    _dark_on_white(planes, blank, 8.0)
+    dark_on_white(planes, blank, 8.0)
     assert np.array_equal(planes, before)
