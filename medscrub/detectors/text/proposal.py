@@ -36,6 +36,9 @@ _FAINT_BACKGROUND = (15, 15)  # local background of faint text (box mean), pixel
 _FAINT_SIGMAS = 1.25  # faint glyph pixels: this many noise deviations from the background
 _FAINT_AREA = 6  # smallest faint glyph component, pixels
 _FAINT_WIDEST = 3.0  # widest faint glyph component (a few touching glyphs), in heights
+_EXTREME_TOLERANCE = 0.02  # of the value range: pixels this near an extreme count as at it
+_OUTLINED = 0.2  # share of an extreme-value component's pixels near the other extreme,
+_OUTLINE_REACH = (5, 5)  # within this neighbourhood (an anti-aliased edge between them)
 _STATIC_TOLERANCE = 24  # temporal range (8-bit levels) still counted as static
 _MEDIAN_FRAMES = 15  # frames sampled for the temporal median and range
 _DYNAMIC_FRAMES = 3  # frames proposed without the static mask
@@ -67,6 +70,8 @@ class Box:
     frame: int | None = None  # the frame it was proposed on; None: the temporal median
     glyph: float = 0.0  # typical glyph height inside, pixels (0: unknown)
     turns: int = 0  # text rotated by this many quarter turns counter-clockwise
+    extreme: int = 0  # 0: proposed on the ink planes; 1, 2: on the strokes at the highest,
+    # lowest value present (an overlay), which its crop shows instead
 
     def glyph_height(self) -> float:
         """Its glyph height, or for want of one its line height."""
@@ -85,6 +90,7 @@ class Ink:
     hi: float
     median: U8  # (rows, cols, planes): temporal median of the planes
     static: npt.NDArray[np.bool_] | None  # (rows, cols); None for one frame
+    extremes: U8  # (rows, cols, 2): thin strokes at the highest, lowest value present (0/255)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -97,11 +103,11 @@ class Ink:
         lo, hi = _window(sample, bits_stored)
         planes = _planes(sample, lo, hi)
         if n == 1:
-            return cls(frames, lo, hi, planes[0], None)
+            return cls(frames, lo, hi, planes[0], None, _extremes(sample[0]))
         median = np.median(planes, axis=0).astype(np.uint8)
         spread = planes.max(axis=0) - planes.min(axis=0)
         static = spread.max(axis=-1) <= _STATIC_TOLERANCE
-        return cls(frames, lo, hi, median, static)
+        return cls(frames, lo, hi, median, static, _extremes(np.median(sample, axis=0)))
 
     def planes(self, index: slice | int = slice(None), box: Box | None = None) -> U8:
         """Ink planes ``(frames, rows, cols, planes)`` of `index`, inside `box`."""
@@ -119,6 +125,9 @@ class Ink:
         already taken. Moving pixels (speckle, anatomy) are blanked in a
         median crop.
         """
+        if box.extreme:
+            return [(self.extremes[box.y0 : box.y1, box.x0 : box.x1,
+                                   box.extreme - 1 : box.extreme], None)]
         if self.static is None:
             return [(self.median[box.y0 : box.y1, box.x0 : box.x1], None)]
         if box.frame is None:
@@ -177,8 +186,43 @@ def _planes(frames: npt.NDArray[Any], lo: float, hi: float) -> U8:
     return np.stack([bright, saturation], axis=-1)
 
 
+def _extremes(image: npt.NDArray[Any]) -> U8:
+    """Outlined strokes at the highest and at the lowest value present: ``(rows, cols, 2)``.
+
+    Vendor overlays draw text at an extreme of the values with a one-pixel
+    outline at the other, straight over the anatomy; at that value the glyphs
+    stand alone, whatever the anatomy around them. Pixels within
+    :data:`_EXTREME_TOLERANCE` of the range from an extreme are kept where an
+    opening wider than a stroke removes them (a white top-hat of the mask:
+    broad areas at the extreme, such as air, collimation or saturated bone, go),
+    in components of which at least :data:`_OUTLINED` of the pixels are near the
+    other extreme (noise and anatomy that reach an extreme are not outlined).
+    """
+    gray = image.max(axis=-1) if image.ndim == 3 else image
+    gray = np.asarray(gray, dtype=np.float32)
+    lo, hi = float(gray.min()), float(gray.max())
+    out = np.zeros((*gray.shape, 2), np.uint8)
+    if hi <= lo:
+        return out
+    tolerance = _EXTREME_TOLERANCE * (hi - lo)
+    at = [(gray >= hi - tolerance).view(np.uint8), (gray <= lo + tolerance).view(np.uint8)]
+    wide = cv2.getStructuringElement(cv2.MORPH_RECT, _HAT)
+    near = cv2.getStructuringElement(cv2.MORPH_RECT, _OUTLINE_REACH)
+    for k in range(2):
+        thin = cv2.subtract(at[k], cv2.morphologyEx(at[k], cv2.MORPH_OPEN, wide))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+        touching = (thin > 0) & (cv2.dilate(at[1 - k], near) > 0)
+        share = np.bincount(labels[touching], minlength=count) / np.maximum(
+            stats[:, cv2.CC_STAT_AREA], 1)
+        keep = share >= _OUTLINED
+        keep[0] = False
+        out[..., k] = np.where(keep[labels], np.uint8(255), np.uint8(0))
+    return out
+
+
 def propose(ink: Ink) -> list[Box]:
-    """Candidate text-line boxes: static text on the median, changing text on a few frames."""
+    """Candidate text-line boxes: static text on the median, changing text on a few frames,
+    and overlay text on the strokes at the extreme values."""
     boxes = _line_boxes(ink.median, ink.static)
     if ink.static is not None:
         n = ink.frames.shape[0]
@@ -189,8 +233,14 @@ def propose(ink: Ink) -> list[Box]:
                 for b in _line_boxes(frame, None)
                 if not _overlaps(b, boxes)
             ]
-    if len(boxes) > _MAX_CANDIDATES:
-        boxes = sorted(boxes, key=lambda b: (b.y1 - b.y0) * (b.x1 - b.x0))[-_MAX_CANDIDATES:]
+    # overlay lines are read as well as what the stroke cues found there (either reading
+    # may fail alone), and are never dropped for want of room
+    overlay = [Box(b.y0, b.x0, b.y1, b.x1, None, b.glyph, b.turns, k + 1)
+               for k in range(2) for b in _line_boxes(ink.extremes[..., k : k + 1], None)]
+    room = max(_MAX_CANDIDATES - len(overlay), 0)
+    if len(boxes) > room:
+        boxes = sorted(boxes, key=lambda b: (b.y1 - b.y0) * (b.x1 - b.x0))[len(boxes) - room:]
+    return boxes + overlay[:_MAX_CANDIDATES]
     return boxes
 
 
