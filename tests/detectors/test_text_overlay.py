@@ -1,0 +1,77 @@
+"""Vendor overlays: text at an extreme value with an outline at the other, over anatomy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from medscrub.detectors import Context
+from medscrub.detectors.text import TextDetector
+from medscrub.detectors.text.proposal import Ink, propose
+from medscrub_testing.textset import generate_text_set
+from tests.conftest import needs_tesseract
+
+_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+_TOP = 1023  # 10 bits stored
+
+
+def _overlay_image(outline: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A noisy 10-bit 'radiograph' whose noise and a saturated block reach both extremes,
+    with one line of bold text at the maximum (outlined at 0 when `outline`)."""
+    rng = np.random.default_rng(7)
+    image = np.clip(rng.normal(500, 180, size=(200, 360)), 0, _TOP)
+    image[120:190, 20:120] = _TOP  # saturated bone / collimation: broad, not thin
+    mask = Image.new("L", (360, 200), 0)
+    ImageDraw.Draw(mask).text((40, 40), "Name: DOE JANE", font=ImageFont.truetype(_BOLD, 18),
+                              fill=255)
+    glyphs = np.asarray(mask) > 127
+    if outline:
+        grown = np.zeros_like(glyphs)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                grown |= np.roll(np.roll(glyphs, dy, axis=0), dx, axis=1)
+        image[grown] = 0
+    image[glyphs] = _TOP
+    ys, xs = np.nonzero(glyphs)
+    return (image.astype(np.uint16)[np.newaxis, ..., np.newaxis],
+            (int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1))
+
+
+def test_outlined_strokes_at_an_extreme_are_kept_and_noise_there_is_not() -> None:
+    frames, (y0, x0, y1, x1) = _overlay_image(outline=True)
+    ink = Ink.of(frames, 10)
+    strokes = ink.extremes[..., 0] > 0
+    inside = strokes[y0 - 2 : y1 + 2, x0 - 2 : x1 + 2].sum()
+    assert inside > 0.3 * (frames[0, y0:y1, x0:x1, 0] == _TOP).sum()
+    assert strokes.sum() - inside <= 0.02 * strokes.sum()  # specks and the block are gone
+    overlay = [b for b in propose(ink) if b.extreme == 1]
+    assert any(b.y0 <= y0 and b.x0 <= x0 and b.y1 >= y1 and b.x1 >= x1 for b in overlay)
+
+
+def test_the_overlay_cue_stands_on_the_outline() -> None:
+    """The same text without its outline keeps almost nothing (only strokes that happen
+    to lie by noise at the other extreme): the stroke cues are left to find it."""
+    with_outline = Ink.of(_overlay_image(outline=True)[0], 10).extremes
+    without = Ink.of(_overlay_image(outline=False)[0], 10).extremes
+    assert (without > 0).sum() <= 0.05 * (with_outline > 0).sum()
+
+
+@needs_tesseract
+@pytest.mark.parametrize("index", [9, 19])
+def test_overlay_lines_over_anatomy_are_redacted(index: int) -> None:
+    """Generated vendor overlays (bold outlined text over busy anatomy): every PHI line is
+    redacted in phi mode (without the overlay cue, at least one line of each is missed)."""
+    case = generate_text_set(0, index + 1)[index]
+    assert case.kind == "overlay"
+    ds = case.dataset
+    frames = ds.pixel_array[np.newaxis, ..., np.newaxis]
+    regions = TextDetector().detect(frames, Context(
+        photometric=ds.PhotometricInterpretation, modality=ds.Modality,
+        bits_stored=ds.BitsStored, mode="phi"))
+    mask = np.zeros(frames.shape[1:3], bool)
+    for r in regions:
+        if r.phi:
+            mask[r.y0 : r.y1, r.x0 : r.x1] = True
+    covered = [float(mask[b.y0 : b.y1, b.x0 : b.x1].mean()) for b in case.boxes if b.phi]
+    assert min(covered) >= 0.9, covered
