@@ -12,10 +12,13 @@ Three stages with clear seams, one module each; only reading is slow:
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import numpy.typing as npt
 
 from medscrub.detectors import Context, register_detector
@@ -28,13 +31,14 @@ from medscrub.detectors.text.decision import (
     region,
     runs,
 )
-from medscrub.detectors.text.proposal import Ink, propose, scene_lines, turn
+from medscrub.detectors.text.proposal import Box, Crop, Ink, propose, scene_lines, turn
 from medscrub.detectors.text.reading import Task, crop_key, read_crops, scale_for
 from medscrub.model import Region
 
 __all__ = ["TextDetector"]
 
 _REMEMBERED = 1024  # crops whose words a detector keeps (its looks at one image)
+_COVERED = 0.9  # a candidate (or run) this much under lines already found adds nothing
 
 
 @register_detector
@@ -52,6 +56,7 @@ class TextDetector:
 
     def __init__(self) -> None:
         self._memo: OrderedDict[bytes, list[Word]] = OrderedDict()
+        self._last: _Look | None = None
 
     def is_available(self) -> bool:
         """Return True if Tesseract and a way to call it are installed."""
@@ -89,30 +94,78 @@ class TextDetector:
             raise ValueError(f"expected (n_frames, rows, cols, samples), got shape {frames.shape}")
         if frames.size == 0:
             return []
+        look = self._look_at(frames, context)
+        matcher = Matcher(context.hints)
+        # Overlay lines first: their crops are clean. Where the other candidates read
+        # those lines again, a PHI run covers only its own words, not its whole
+        # candidate, which can stretch over the anatomy beside the line.
+        found = self._decided([b for b in look.candidates if b.extreme], look, context,
+                              matcher, look.taken)
+        found += self._decided([b for b in look.candidates if not b.extreme], look, context,
+                               matcher, look.taken + context.redacted(found))
+        look.taken += context.redacted(found)
+        look.fingerprint = _fingerprint(frames, look.taken)
+        look.whole = _fingerprint(frames, [])
+        return sorted(set(found), key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi, r.score))
+
+    def _look_at(self, frames: npt.NDArray[Any], context: Context) -> _Look:
+        """The look at `frames`: a first look proposes candidates; a later look at the
+        same image with the same context, after redacting what was found (those
+        pixels changed, the others not), keeps the first look's candidates and value
+        mapping, and reports only what it finds anew.
+
+        Verification then reads only where a candidate was, with what was redacted
+        blanked: its fill edges are not strokes, and crops it did not touch are not
+        read again (the same words, remembered).
+        """
+        last = self._last
+        if (last is not None and last.context == context
+                and last.fingerprint == _fingerprint(frames, last.taken)
+                and last.whole != _fingerprint(frames, [])):
+            last.ink = Ink.of(frames, context.bits_stored, like=last.ink)
+            return last
         ink = Ink.of(frames, context.bits_stored)
         candidates = scene_lines(ink) if context.photo else propose(ink)
-        if not candidates:
-            return []
-        words = self._read_remembered([
-            Task(i, turn(crop, box.turns), scale_for(box.glyph_height()), box.glyph_height())
+        self._last = _Look(context, ink, candidates, [], b"", b"")
+        return self._last
+
+    def _decided(self, candidates: list[Box], look: _Look, context: Context,
+                 matcher: Matcher, known: list[Region]) -> list[Region]:
+        """Read `candidates` and decide what they hold, beside the lines `known` to go.
+
+        What earlier looks redacted is blanked in the crops (its fill's edges are not
+        strokes). Candidates mostly under `known` are not read; a run that reaches
+        into `known` keeps to its own words, and is dropped when they are under it.
+        """
+        ink = look.ink
+        tasks = [
+            Task(i, turn(_blanked(crop, box, look.taken), box.turns),
+                 scale_for(box.glyph_height()), box.glyph_height())
             for i, box in enumerate(candidates)
+            if _share_under(box, known) < _COVERED
             for crop in ink.crops(box)
-        ])
-        matcher = Matcher(context.hints)
-        regions: set[Region] = set()
+        ]
+        if not tasks:
+            return []
+        words = self._read_remembered(tasks)
+        regions: list[Region] = []
         for i, box in enumerate(candidates):
             lines = [r for crop_words in words.get(i, []) for r in runs(crop_words)
                      if is_text(r) or matcher.names_hint(r)]
             if context.mode == "all-text":  # all text goes: the whole line as proposed
                 # (what phi mode would remove included: all-text removes no less)
                 lines = [r for r in lines if is_sure_text(r) or matcher.is_phi(r)]
-                if lines:
-                    regions.add(region([w for r in lines for w in r], box, ink.shape, True,
-                                       self.name))
-                continue
-            regions.update(region(r, box, ink.shape, matcher.is_phi(r), self.name)
-                           for r in lines)
-        return sorted(regions, key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi, r.score))
+                decided = [([w for r in lines for w in r], True)] if lines else []
+            else:
+                decided = [(r, matcher.is_phi(r)) for r in lines]
+            for run, phi in decided:
+                found = region(run, box, ink.shape, phi, self.name)
+                if _share_under(found, known) > 0:
+                    found = region(run, box, ink.shape, phi, self.name, whole_line=False)
+                    if _share_under(found, known) >= _COVERED:
+                        continue
+                regions.append(found)
+        return regions
 
     def _read_remembered(
         self, tasks: list[Task]
@@ -138,3 +191,50 @@ class TextDetector:
         while len(self._memo) > _REMEMBERED:
             self._memo.popitem(last=False)
         return words
+
+
+@dataclass(slots=True)
+class _Look:
+    """A detector's look at one image: its ink, candidates, what it found to redact."""
+
+    context: Context
+    ink: Ink
+    candidates: list[Box]
+    taken: list[Region]
+    fingerprint: bytes  # of the image outside `taken`, after the look
+    whole: bytes  # of the whole image, after the look
+
+
+def _fingerprint(frames: npt.NDArray[Any], taken: list[Region]) -> bytes:
+    """A digest of `frames` outside the regions `taken` (what redacting them keeps)."""
+    outside = frames.copy()
+    for r in taken:
+        outside[:, r.y0 : r.y1, r.x0 : r.x1] = 0
+    digest = hashlib.blake2b(outside.tobytes(), digest_size=16)
+    digest.update(repr((frames.shape, frames.dtype.str)).encode())
+    return digest.digest()
+
+
+def _under(box: Box | Region, known: list[Region]) -> npt.NDArray[np.bool_]:
+    """The pixels of `box` under the regions `known`."""
+    mask = np.zeros((box.y1 - box.y0, box.x1 - box.x0), dtype=bool)
+    for r in known:
+        mask[max(r.y0 - box.y0, 0) : max(r.y1 - box.y0, 0),
+             max(r.x0 - box.x0, 0) : max(r.x1 - box.x0, 0)] = True
+    return mask
+
+
+def _share_under(box: Box | Region, known: list[Region]) -> float:
+    """The fraction of `box` under the regions `known`."""
+    return float(_under(box, known).mean()) if known else 0.0
+
+
+def _blanked(crop: Crop, box: Box, redacted: list[Region]) -> Crop:
+    """`crop` with the pixels under the regions `redacted` blanked too."""
+    if not redacted:
+        return crop
+    planes, blank = crop
+    under = _under(box, redacted)
+    if not under.any():
+        return crop
+    return planes, under if blank is None else blank | under

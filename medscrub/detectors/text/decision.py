@@ -152,22 +152,24 @@ def _spells_word(run: list[Word]) -> bool:
 
 
 def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
-           detector: str) -> Region:
+           detector: str, *, whole_line: bool = True) -> Region:
     """The image box of a run of words in candidate `box`, over every frame.
 
     A PHI run also covers the whole width of its candidate (and its height
     when the candidate holds one line), so that words the OCR missed or split
-    are covered too; a margin of :data:`_MARGIN` is added.
+    are covered too, unless `whole_line` is False; a margin of :data:`_MARGIN`
+    is added.
     """
     rows, cols = shape
     if box.turns:  # side text: the whole (one-line) box
         run = [Word("", PAD, PAD, box.y1 - box.y0 - PAD, box.x1 - box.x0 - PAD,
                      float(np.mean([w.conf for w in run])))]
-    y0 = box.y0 + min(w.y0 for w in run)
-    x0 = box.x0 + min(w.x0 for w in run)
-    y1 = box.y0 + max(w.y1 for w in run)
-    x1 = box.x0 + max(w.x1 for w in run)
-    if phi:  # the whole line; rows of other lines in a multi-line box are left alone
+    # within the candidate: a word's box can reach past its crop into the mosaic around
+    y0 = max(box.y0 + min(w.y0 for w in run), box.y0)
+    x0 = max(box.x0 + min(w.x0 for w in run), box.x0)
+    y1 = min(box.y0 + max(w.y1 for w in run), box.y1)
+    x1 = min(box.x0 + max(w.x1 for w in run), box.x1)
+    if phi and whole_line:  # the whole line; rows of other lines in a multi-line box stay
         x0, x1 = min(x0, box.x0), max(x1, box.x1)
         if box.y1 - box.y0 <= _ONE_LINE * (y1 - y0) + 2 * PAD:
             y0, y1 = min(y0, box.y0 + PAD), max(y1, box.y1 - PAD)

@@ -39,6 +39,7 @@ _FAINT_WIDEST = 3.0  # widest faint glyph component (a few touching glyphs), in 
 _EXTREME_TOLERANCE = 0.02  # of the value range: pixels this near an extreme count as at it
 _OUTLINED = 0.2  # share of an extreme-value component's pixels near the other extreme,
 _OUTLINE_REACH = (5, 5)  # within this neighbourhood (an anti-aliased edge between them)
+_NEAR_EXTREME = 0.25  # of the value range: an overlay crop's grey ramp from an extreme
 _STATIC_TOLERANCE = 24  # temporal range (8-bit levels) still counted as static
 _MEDIAN_FRAMES = 15  # frames sampled for the temporal median and range
 _DYNAMIC_FRAMES = 3  # frames proposed without the static mask
@@ -91,23 +92,31 @@ class Ink:
     median: U8  # (rows, cols, planes): temporal median of the planes
     static: npt.NDArray[np.bool_] | None  # (rows, cols); None for one frame
     extremes: U8  # (rows, cols, 2): thin strokes at the highest, lowest value present (0/255)
+    span: tuple[float, float]  # the lowest and highest value present (of the brightest channel)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.median.shape[0], self.median.shape[1]
 
     @classmethod
-    def of(cls, frames: npt.NDArray[Any], bits_stored: int | None) -> Ink:
+    def of(cls, frames: npt.NDArray[Any], bits_stored: int | None,
+           like: Ink | None = None) -> Ink:
+        """The ink of `frames`; with `like`, mapped as `like` was (a later look at the
+        same image: redaction can remove its extreme values, which must not change
+        how the rest reads)."""
         n = frames.shape[0]
-        sample = frames[np.unique(np.linspace(0, n - 1, min(n, _MEDIAN_FRAMES)).astype(int))]
-        lo, hi = _window(sample, bits_stored)
+        sample = frames[_sampled(n)]
+        lo, hi = _window(sample, bits_stored) if like is None else (like.lo, like.hi)
         planes = _planes(sample, lo, hi)
+        image = sample[0] if n == 1 else np.median(sample, axis=0)
+        gray = np.asarray(image.max(axis=-1) if image.ndim == 3 else image, dtype=np.float32)
+        span = (float(gray.min()), float(gray.max())) if like is None else like.span
         if n == 1:
-            return cls(frames, lo, hi, planes[0], None, _extremes(sample[0]))
+            return cls(frames, lo, hi, planes[0], None, _extremes(gray, *span), span)
         median = np.median(planes, axis=0).astype(np.uint8)
         spread = planes.max(axis=0) - planes.min(axis=0)
         static = spread.max(axis=-1) <= _STATIC_TOLERANCE
-        return cls(frames, lo, hi, median, static, _extremes(np.median(sample, axis=0)))
+        return cls(frames, lo, hi, median, static, _extremes(gray, *span), span)
 
     def planes(self, index: slice | int = slice(None), box: Box | None = None) -> U8:
         """Ink planes ``(frames, rows, cols, planes)`` of `index`, inside `box`."""
@@ -126,8 +135,7 @@ class Ink:
         median crop.
         """
         if box.extreme:
-            return [(self.extremes[box.y0 : box.y1, box.x0 : box.x1,
-                                   box.extreme - 1 : box.extreme], None)]
+            return self._near_extremes(box)
         if self.static is None:
             return [(self.median[box.y0 : box.y1, box.x0 : box.x1], None)]
         if box.frame is None:
@@ -143,6 +151,33 @@ class Ink:
             out.append((pick.astype(np.uint8), None))
             diff = np.minimum(diff, np.abs(stack - pick).mean(axis=(1, 2, 3)))
         return out
+
+
+    def _near_extremes(self, box: Box) -> list[Crop]:
+        """An overlay line's crop three times: its outlined strokes at the extreme it
+        was found on, then as dark on white the values near the lowest value present,
+        and those near the highest, the rest white.
+
+        Its glyphs are at one extreme and their outline at the other; the mask
+        is crisp where they reach the extreme, the ramps keep anti-aliased glyph
+        edges (mid values, the anatomy, fade to white). Either reading may fail alone.
+        """
+        mask = self.extremes[box.y0 : box.y1, box.x0 : box.x1, box.extreme - 1 : box.extreme]
+        n = self.frames.shape[0]
+        part = self.frames[:, box.y0 : box.y1, box.x0 : box.x1]
+        if n > 1:
+            part = np.median(part[_sampled(n)], axis=0)[np.newaxis]
+        gray = part[0].max(axis=-1).astype(np.float32)
+        lo, hi = self.span
+        width = max(_NEAR_EXTREME * (hi - lo), 1.0)
+        return [(mask, None)] + [
+            (np.clip(ramp * (255.0 / width), 0, 255).astype(np.uint8)[..., np.newaxis], None)
+            for ramp in (gray - lo, hi - gray)]
+
+
+def _sampled(n: int) -> npt.NDArray[np.int64]:
+    """The frames (of `n`) sampled for the temporal median and range."""
+    return np.unique(np.linspace(0, n - 1, min(n, _MEDIAN_FRAMES)).astype(np.int64))
 
 
 def turn(crop: Crop, turns: int) -> Crop:
@@ -186,8 +221,8 @@ def _planes(frames: npt.NDArray[Any], lo: float, hi: float) -> U8:
     return np.stack([bright, saturation], axis=-1)
 
 
-def _extremes(image: npt.NDArray[Any]) -> U8:
-    """Outlined strokes at the highest and at the lowest value present: ``(rows, cols, 2)``.
+def _extremes(gray: npt.NDArray[np.float32], lo: float, hi: float) -> U8:
+    """Outlined strokes at the highest and at the lowest value, `hi` and `lo`: ``(rows, cols, 2)``.
 
     Vendor overlays draw text at an extreme of the values with a one-pixel
     outline at the other, straight over the anatomy; at that value the glyphs
@@ -198,9 +233,6 @@ def _extremes(image: npt.NDArray[Any]) -> U8:
     in components of which at least :data:`_OUTLINED` of the pixels are near the
     other extreme (noise and anatomy that reach an extreme are not outlined).
     """
-    gray = image.max(axis=-1) if image.ndim == 3 else image
-    gray = np.asarray(gray, dtype=np.float32)
-    lo, hi = float(gray.min()), float(gray.max())
     out = np.zeros((*gray.shape, 2), np.uint8)
     if hi <= lo:
         return out
@@ -235,13 +267,12 @@ def propose(ink: Ink) -> list[Box]:
             ]
     # overlay lines are read as well as what the stroke cues found there (either reading
     # may fail alone), and are never dropped for want of room
-    overlay = [Box(b.y0, b.x0, b.y1, b.x1, None, b.glyph, b.turns, k + 1)
+    overlay = [Box(b.y0, b.x0, b.y1, b.x1, None, 0.0, b.turns, k + 1)
                for k in range(2) for b in _line_boxes(ink.extremes[..., k : k + 1], None)]
     room = max(_MAX_CANDIDATES - len(overlay), 0)
     if len(boxes) > room:
         boxes = sorted(boxes, key=lambda b: (b.y1 - b.y0) * (b.x1 - b.x0))[len(boxes) - room:]
     return boxes + overlay[:_MAX_CANDIDATES]
-    return boxes
 
 
 def scene_lines(ink: Ink) -> list[Box]:

@@ -1,0 +1,124 @@
+"""The text detector's looks at one image: verification after redaction, asking again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+import medscrub.detectors.text as text_detector
+from medscrub.detectors import Context
+from medscrub.detectors.text import TextDetector
+from medscrub.detectors.text.decision import Word, region
+from medscrub.detectors.text.proposal import Box
+from medscrub.model import Region
+from medscrub.redact import redact
+from medscrub_testing.textset import generate_text_set
+from tests.conftest import needs_tesseract
+
+_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def _overlay_case(index: int = 9) -> tuple[np.ndarray, Context]:
+    case = generate_text_set(0, index + 1)[index]
+    assert case.kind == "overlay"
+    ds = case.dataset
+    frames = ds.pixel_array[np.newaxis, ..., np.newaxis].copy()
+    return frames, Context(photometric=ds.PhotometricInterpretation, modality=ds.Modality,
+                           bits_stored=ds.BitsStored, mode="all-text")
+
+
+def _counted_proposals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = text_detector.propose
+
+    def counted(ink: object) -> list[Box]:
+        calls.append(1)
+        return real(ink)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(text_detector, "propose", counted)
+    return calls
+
+
+@needs_tesseract
+def test_asking_again_about_an_unchanged_image_gives_the_same_answer() -> None:
+    frames, context = _overlay_case()
+    detector = TextDetector()
+    first = detector.detect(frames, context)
+    assert first
+    assert detector.detect(frames, context) == first
+
+
+@needs_tesseract
+def test_a_look_after_redaction_reads_the_first_looks_candidates_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Verification: after the regions found are filled, the next look reuses the first
+    look's candidates and value mapping (the filled text no longer sets the extremes),
+    reads what the fill changed with the fill blanked, and finds nothing left."""
+    calls = _counted_proposals(monkeypatch)
+    frames, context = _overlay_case()
+    detector = TextDetector()
+    found = detector.detect(frames, context)
+    assert found
+    redact(frames, list(found), fill=(0.0,), out=frames)
+    assert detector.detect(frames, context) == []
+    assert len(calls) == 1
+    other, _ = _overlay_case(19)  # another image: a first look again
+    detector.detect(other, context)
+    assert len(calls) == 2
+
+
+@needs_tesseract
+def test_a_changed_question_is_a_first_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same pixels asked about in phi mode after all-text: proposed and read afresh
+    (nothing is held back as found before)."""
+    calls = _counted_proposals(monkeypatch)
+    frames, context = _overlay_case()
+    detector = TextDetector()
+    assert detector.detect(frames, context)
+    phi_mode = Context(photometric=context.photometric, bits_stored=context.bits_stored,
+                       mode="phi")
+    marked = detector.detect(frames, phi_mode)
+    assert len(calls) == 2
+    assert any(r.phi for r in marked) and any(not r.phi for r in marked)
+
+
+def test_a_run_is_reported_inside_its_candidate() -> None:
+    """A word whose box Tesseract stretched past its crop (into the mosaic) is cut to the
+    candidate (plus the margin), whether or not the run is PHI."""
+    box = Box(100, 50, 124, 250)
+    stretched = [Word("DOE", -30.0, 4.0, 60.0, 80.0, 90.0)]
+    for phi in (True, False):
+        for whole_line in (True, False):
+            r = region(stretched, box, (400, 400), phi, "tesseract", whole_line=whole_line)
+            assert isinstance(r, Region)
+            assert box.y0 - 2 <= r.y0 and r.y1 <= box.y1 + 2
+            assert box.x0 - 2 <= r.x0 and r.x1 <= box.x1 + 2
+    kept_to_words = region(stretched, box, (400, 400), True, "tesseract", whole_line=False)
+    assert kept_to_words.x1 == 50 + 80 + 2  # its own words: not stretched to the line's end
+
+
+@needs_tesseract
+def test_anti_aliased_overlay_text_is_read_where_only_glyph_cores_reach_the_extreme() -> None:
+    """Small anti-aliased glyphs at the maximum with an outline at 0 over noisy anatomy,
+    where few glyph pixels are within 2 % of the extreme: the line is covered."""
+    rng = np.random.default_rng(3)
+    top = 4095
+    anatomy = np.clip(rng.normal(2000, 600, size=(160, 420)), 0, top)
+    glyphs = Image.new("L", (420, 160), 0)
+    ImageDraw.Draw(glyphs).text((30, 60), "Name: PLACEBO ZEPHYRA", fill=255,
+                                font=ImageFont.truetype(_BOLD, 13))
+    alpha = np.asarray(glyphs, dtype=np.float64) / 255.0
+    grown = np.asarray(Image.fromarray((alpha > 0.1).astype(np.uint8) * 255).filter(
+        ImageFilter.MaxFilter(3)), dtype=bool)
+    image = np.where(grown & (alpha <= 0.1), 0.0, anatomy)
+    image = alpha * top + (1 - alpha) * image
+    frames = image.astype(np.uint16)[np.newaxis, ..., np.newaxis]
+    regions = TextDetector().detect(frames, Context(bits_stored=12, mode="phi"))
+    ys, xs = np.nonzero(alpha > 0.5)
+    mask = np.zeros(image.shape, bool)
+    for r in regions:
+        if r.phi:
+            mask[r.y0 : r.y1, r.x0 : r.x1] = True
+    assert mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean() >= 0.9
