@@ -10,7 +10,7 @@ import medscrub.detectors.text as text_detector
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
 from medscrub.detectors.text.decision import Word, region
-from medscrub.detectors.text.proposal import Box
+from medscrub.detectors.text.proposal import Box, Ink, propose
 from medscrub.model import Region
 from medscrub.redact import redact
 from medscrub_testing.textset import generate_text_set
@@ -30,11 +30,10 @@ def _overlay_case(index: int = 9) -> tuple[np.ndarray, Context]:
 
 def _counted_proposals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = text_detector.propose
 
-    def counted(ink: object) -> list[Box]:
+    def counted(ink: Ink) -> list[Box]:
         calls.append(1)
-        return real(ink)  # type: ignore[arg-type]
+        return propose(ink)
 
     monkeypatch.setattr(text_detector, "propose", counted)
     return calls
