@@ -75,3 +75,24 @@ def test_overlay_lines_over_anatomy_are_redacted(index: int) -> None:
             mask[r.y0 : r.y1, r.x0 : r.x1] = True
     covered = [float(mask[b.y0 : b.y1, b.x0 : b.x1].mean()) for b in case.boxes if b.phi]
     assert min(covered) >= 0.9, covered
+
+
+@needs_tesseract
+def test_a_label_up_the_edge_beside_level_lines_is_redacted() -> None:
+    """11-pixel overlay text with a turned label up the left edge, which the overlay mask
+    joins to the level lines beside it: the label is still read turned and redacted (it
+    was lost while side text could not cross level lines: 0.29 of it covered)."""
+    case = generate_text_set(0, 90)[89]
+    assert case.kind == "overlay"
+    ds = case.dataset
+    frames = ds.pixel_array[np.newaxis, ..., np.newaxis]
+    regions = TextDetector().detect(frames, Context(
+        photometric=ds.PhotometricInterpretation, modality=ds.Modality,
+        bits_stored=ds.BitsStored, mode="phi"))
+    mask = np.zeros(frames.shape[1:3], bool)
+    for r in regions:
+        if r.phi:
+            mask[r.y0 : r.y1, r.x0 : r.x1] = True
+    turned = [b for b in case.boxes if b.phi and b.y1 - b.y0 > 3 * (b.x1 - b.x0)]
+    assert turned
+    assert all(mask[b.y0 : b.y1, b.x0 : b.x1].mean() >= 0.9 for b in turned)

@@ -246,7 +246,7 @@ def _extremes(gray: npt.NDArray[np.float32], lo: float, hi: float) -> U8:
         touching = (thin > 0) & (cv2.dilate(at[1 - k], near) > 0)
         share = np.bincount(labels[touching], minlength=count) / np.maximum(
             stats[:, cv2.CC_STAT_AREA], 1)
-        keep = share >= _OUTLINED
+        keep = (share >= _OUTLINED) & (stats[:, cv2.CC_STAT_AREA] >= MIN_GLYPH)  # not specks
         keep[0] = False
         out[..., k] = np.where(keep[labels], np.uint8(255), np.uint8(0))
     return out
@@ -268,7 +268,8 @@ def propose(ink: Ink) -> list[Box]:
     # overlay lines are read as well as what the stroke cues found there (either reading
     # may fail alone), and are never dropped for want of room
     overlay = [Box(b.y0, b.x0, b.y1, b.x1, None, 0.0, b.turns, k + 1)
-               for k in range(2) for b in _line_boxes(ink.extremes[..., k : k + 1], None)]
+               for k in range(2)
+               for b in _line_boxes(ink.extremes[..., k : k + 1], None, crossing=True)]
     room = max(_MAX_CANDIDATES - len(overlay), 0)
     if len(boxes) > room:
         boxes = sorted(boxes, key=lambda b: (b.y1 - b.y0) * (b.x1 - b.x0))[len(boxes) - room:]
@@ -355,8 +356,11 @@ def _threshold(response: U8) -> float:
     return max(min(otsu, _NOISE_FACTOR * noise), _HAT_FLOOR)
 
 
-def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[Box]:
-    """Boxes shaped like text lines in one image of ink planes ``(rows, cols, planes)``."""
+def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None,
+                crossing: bool = False) -> list[Box]:
+    """Boxes shaped like text lines in one image of ink planes ``(rows, cols, planes)``;
+    side text may cross level lines when `crossing` (on a clean overlay mask, a label up
+    the edge is joined to the level lines beside it, and would be lost otherwise)."""
     glyphs_seen = _faint_glyphs(planes)
     strokes = _strokes(planes) | glyphs_seen
     if static is not None:
@@ -373,7 +377,8 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None) -> list[Box]:
     upright = (tall >= _UPRIGHT * (side[:, 3] - side[:, 1])) & (tall <= _SIDE_SPAN * len(strokes))
     wide = (found[:, 3] - found[:, 1]) >= _UPRIGHT * (found[:, 2] - found[:, 0])
     level = [Box(*b) for b in found[wide].tolist()]
-    upright &= np.array([not _overlaps(Box(*b), level) for b in side.tolist()], dtype=bool)
+    if not crossing:
+        upright &= np.array([not _overlaps(Box(*b), level) for b in side.tolist()], dtype=bool)
     standing = [Box(*b) for b in side[upright].tolist()]
     keep = wide | np.array([not _overlaps(Box(*b), standing) for b in found.tolist()], dtype=bool)
     found, glyphs = found[keep], glyphs[keep]
