@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
 from medscrub.detectors.text.proposal import Ink, propose
-from medscrub_testing.textset import generate_text_set
+from medscrub_testing.textset import TextCase, generate_text_set
 from tests.conftest import needs_tesseract
 
 _BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -57,13 +57,8 @@ def test_the_overlay_cue_stands_on_the_outline() -> None:
     assert (without > 0).sum() <= 0.05 * (with_outline > 0).sum()
 
 
-@needs_tesseract
-@pytest.mark.parametrize("index", [9, 19])
-def test_overlay_lines_over_anatomy_are_redacted(index: int) -> None:
-    """Generated vendor overlays (bold outlined text over busy anatomy): every PHI line is
-    redacted in phi mode (without the overlay cue, at least one line of each is missed)."""
-    case = generate_text_set(0, index + 1)[index]
-    assert case.kind == "overlay"
+def _redacted_in_phi_mode(case: TextCase) -> np.ndarray:
+    """The pixels of `case` under the PHI regions found in phi mode (no header hints)."""
     ds = case.dataset
     frames = ds.pixel_array[np.newaxis, ..., np.newaxis]
     regions = TextDetector().detect(frames, Context(
@@ -73,6 +68,17 @@ def test_overlay_lines_over_anatomy_are_redacted(index: int) -> None:
     for r in regions:
         if r.phi:
             mask[r.y0 : r.y1, r.x0 : r.x1] = True
+    return mask
+
+
+@needs_tesseract
+@pytest.mark.parametrize("index", [9, 19])
+def test_overlay_lines_over_anatomy_are_redacted(index: int) -> None:
+    """Generated vendor overlays (bold outlined text over busy anatomy): every PHI line is
+    redacted in phi mode (without the overlay cue, at least one line of each is missed)."""
+    case = generate_text_set(0, index + 1)[index]
+    assert case.kind == "overlay"
+    mask = _redacted_in_phi_mode(case)
     covered = [float(mask[b.y0 : b.y1, b.x0 : b.x1].mean()) for b in case.boxes if b.phi]
     assert min(covered) >= 0.9, covered
 
@@ -84,15 +90,7 @@ def test_a_label_up_the_edge_beside_level_lines_is_redacted() -> None:
     was lost while side text could not cross level lines: 0.29 of it covered)."""
     case = generate_text_set(0, 90)[89]
     assert case.kind == "overlay"
-    ds = case.dataset
-    frames = ds.pixel_array[np.newaxis, ..., np.newaxis]
-    regions = TextDetector().detect(frames, Context(
-        photometric=ds.PhotometricInterpretation, modality=ds.Modality,
-        bits_stored=ds.BitsStored, mode="phi"))
-    mask = np.zeros(frames.shape[1:3], bool)
-    for r in regions:
-        if r.phi:
-            mask[r.y0 : r.y1, r.x0 : r.x1] = True
+    mask = _redacted_in_phi_mode(case)
     turned = [b for b in case.boxes if b.phi and b.y1 - b.y0 > 3 * (b.x1 - b.x0)]
     assert turned
     assert all(mask[b.y0 : b.y1, b.x0 : b.x1].mean() >= 0.9 for b in turned)
