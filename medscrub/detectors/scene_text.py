@@ -34,10 +34,12 @@ _MAX_LINES = 1000
 
 U8 = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
+Line = tuple[int, int, int, int, float]  # y0, x0, y1, x1, tilt (degrees, counter-clockwise)
 
 
-def text_lines(rgb: U8) -> list[Box]:
-    """Boxes ``(y0, x0, y1, x1)`` of the text lines in one 8-bit RGB image.
+def text_lines(rgb: U8) -> list[Line]:
+    """The text lines in one 8-bit RGB image: ``(y0, x0, y1, x1, tilt)``, the box around
+    each line and the angle of its long side (degrees counter-clockwise, -90 to 90).
 
     Raises
     ------
@@ -60,11 +62,11 @@ def text_lines(rgb: U8) -> list[Box]:
 
 
 def _lines(prob: npt.NDArray[np.float32], sy: float, sx: float, rows: int,
-           cols: int) -> list[Box]:
-    """Line boxes in image pixels from the model's probability map."""
+           cols: int) -> list[Line]:
+    """Line boxes in image pixels, and their tilts, from the model's probability map."""
     bitmap = cv2.dilate((prob > _BINARY).view(np.uint8), np.ones((2, 2), np.uint8))
     contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    found: list[Box] = []
+    found: list[Line] = []
     for contour in contours[:_MAX_LINES]:
         (cx, cy), (width, height), angle = cv2.minAreaRect(contour)
         if min(width, height) < _MIN_SIDE:
@@ -80,5 +82,13 @@ def _lines(prob: npt.NDArray[np.float32], sy: float, sx: float, rows: int,
         box = (max(0, int(np.floor(y0 * sy))), max(0, int(np.floor(x0 * sx))),
                min(rows, int(np.ceil(y1 * sy))), min(cols, int(np.ceil(x1 * sx))))
         if box[2] > box[0] and box[3] > box[1]:
-            found.append(box)
+            found.append((*box, _tilt(corners * np.array([sx, sy]))))
     return sorted(found)
+
+
+def _tilt(corners: npt.NDArray[np.float64]) -> float:
+    """The angle of a rectangle's long side, degrees counter-clockwise (-90 to 90]."""
+    edges = np.diff(np.concatenate([corners, corners[:1]]), axis=0)
+    dx, dy = edges[int(np.argmax(np.hypot(edges[:, 0], edges[:, 1])))]
+    angle = float(np.degrees(np.arctan2(-dy, dx)))  # rows run down: up is -dy
+    return angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle

@@ -31,7 +31,7 @@ from medscrub.detectors.text.decision import (
     region,
     runs,
 )
-from medscrub.detectors.text.proposal import Box, Crop, Ink, propose, scene_lines, turn
+from medscrub.detectors.text.proposal import Box, Crop, Ink, level, propose, scene_lines
 from medscrub.detectors.text.reading import Task, crop_key, read_crops, scale_for
 from medscrub.model import Region
 
@@ -139,7 +139,7 @@ class TextDetector:
         """
         ink = look.ink
         tasks = [
-            Task(i, turn(_blanked(crop, box, look.taken), box.turns),
+            Task(i, level(_blanked(crop, box, look.taken), box),
                  scale_for(box.glyph_height()), box.glyph_height())
             for i, box in enumerate(candidates)
             if _share_under(box, known) < _COVERED

@@ -161,7 +161,7 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
     is added.
     """
     rows, cols = shape
-    if box.turns:  # side text: the whole (one-line) box
+    if box.turns or box.tilt:  # side or tilted text: the whole (one-line) box
         run = [Word("", PAD, PAD, box.y1 - box.y0 - PAD, box.x1 - box.x0 - PAD,
                      float(np.mean([w.conf for w in run])))]
     # within the candidate: a word's box can reach past its crop into the mosaic around

@@ -23,8 +23,8 @@ import numpy.typing as npt
 
 from medscrub.detectors.scene_text import text_lines
 
-__all__ = ["MAX_HEIGHT", "MIN_GLYPH", "MIN_HEIGHT", "PAD", "Box", "Crop", "Ink", "bands", "propose",
-           "scene_lines", "turn"]
+__all__ = ["MAX_HEIGHT", "MIN_GLYPH", "MIN_HEIGHT", "PAD", "Box", "Crop", "Ink", "bands", "level",
+           "propose", "scene_lines"]
 
 U8 = npt.NDArray[np.uint8]
 Crop = tuple[U8, npt.NDArray[np.bool_] | None]  # ink planes, pixels to blank
@@ -53,6 +53,7 @@ MIN_GLYPH = 4  # smallest stroke component counted as a glyph (height and pixels
 _SAME_LINE = 0.6  # shared rows (fraction of the lower box) of boxes on one line
 _LINE_GAP = 1.0  # widest gap (line heights) inside a line
 _UPRIGHT = 2.0  # side text (and a photo's turned line): height at least this many widths
+_MIN_TILT, _MAX_TILT = 4.0, 45.0  # a photo's line tilted this much (degrees) is read levelled
 _SIDE_SPAN = 0.8  # side text: height at most this fraction of the image's
 PAD = 2  # pixels around a candidate crop
 _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
@@ -73,6 +74,7 @@ class Box:
     turns: int = 0  # text rotated by this many quarter turns counter-clockwise
     extreme: int = 0  # 0: proposed on the ink planes; 1, 2: on the strokes at the highest,
     # lowest value present (an overlay), which its crop shows instead
+    tilt: float = 0.0  # text tilted by this many degrees counter-clockwise (photos)
 
     def glyph_height(self) -> float:
         """Its glyph height, or for want of one its line height."""
@@ -180,13 +182,27 @@ def _sampled(n: int) -> npt.NDArray[np.int64]:
     return np.unique(np.linspace(0, n - 1, min(n, _MEDIAN_FRAMES)).astype(np.int64))
 
 
-def turn(crop: Crop, turns: int) -> Crop:
-    """`crop` turned so that text rotated by `turns` quarter turns reads level."""
-    if not turns:
-        return crop
+def level(crop: Crop, box: Box) -> Crop:
+    """`crop` of `box` turned so that its text reads level: by its quarter turns, or
+    back by its tilt (the corners the rotation brings in repeat the crop's border)."""
     planes, blank = crop
-    return (np.ascontiguousarray(np.rot90(planes, -turns)),
-            None if blank is None else np.ascontiguousarray(np.rot90(blank, -turns)))
+    if box.turns:
+        return (np.ascontiguousarray(np.rot90(planes, -box.turns)),
+                None if blank is None else np.ascontiguousarray(np.rot90(blank, -box.turns)))
+    if not box.tilt:
+        return crop
+    rows, cols = planes.shape[:2]
+    matrix = cv2.getRotationMatrix2D((cols / 2, rows / 2), -box.tilt, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    width, height = int(np.ceil(rows * sin + cols * cos)), int(np.ceil(rows * cos + cols * sin))
+    matrix[:, 2] += (width - cols) / 2, (height - rows) / 2
+    turned = cv2.warpAffine(planes, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    turned = turned.reshape(height, width, -1)
+    if blank is not None:
+        blank = cv2.warpAffine(blank.view(np.uint8), matrix, (width, height),
+                               flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE) > 0
+    return np.ascontiguousarray(turned), blank
 
 
 def _window(sample: npt.NDArray[Any], bits_stored: int | None) -> tuple[float, float]:
@@ -288,10 +304,11 @@ def scene_lines(ink: Ink) -> list[Box]:
     brightest = np.repeat(ink.median[..., :1], 3, axis=-1)  # the model reads RGB
     rows, cols = ink.shape
     boxes = []
-    for y0, x0, y1, x1 in text_lines(brightest):
+    for y0, x0, y1, x1, tilt in text_lines(brightest):
         turns = 1 if y1 - y0 > _UPRIGHT * (x1 - x0) else 0
+        tilted = tilt if not turns and _MIN_TILT <= abs(tilt) <= _MAX_TILT else 0.0
         boxes.append(Box(max(0, y0 - PAD), max(0, x0 - PAD), min(rows, y1 + PAD),
-                          min(cols, x1 + PAD), None, 0.0, turns))
+                          min(cols, x1 + PAD), None, 0.0, turns, 0, tilted))
     return boxes[:_MAX_CANDIDATES]
 
 
