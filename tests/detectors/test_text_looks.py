@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 import medscrub.detectors.text as text_detector
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
-from medscrub.detectors.text.decision import Word, region
+from medscrub.detectors.text.decision import Word, is_mark, region
 from medscrub.detectors.text.proposal import Box, Ink, propose
 from medscrub.model import Region
 from medscrub.redact import redact
@@ -121,3 +121,11 @@ def test_anti_aliased_overlay_text_is_read_where_only_glyph_cores_reach_the_extr
         if r.phi:
             mask[r.y0 : r.y1, r.x0 : r.x1] = True
     assert mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean() >= 0.9
+
+
+def test_a_mark_of_one_or_two_glyphs_is_not_a_line() -> None:
+    """Side markers and lone glyphs cover their own glyphs, not their candidate's length."""
+    assert is_mark([Word("L", 0, 0, 10, 8, 95.0)])
+    assert is_mark([Word("4", 0, 0, 10, 8, 90.0), Word("'", 0, 12, 4, 14, 20.0)])
+    assert not is_mark([Word("kVp:", 0, 0, 10, 30, 90.0), Word("70", 0, 34, 10, 50, 90.0)])
+    assert not is_mark([Word("F3X", 0, 0, 10, 24, 90.0)])

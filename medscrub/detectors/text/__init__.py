@@ -26,6 +26,7 @@ from medscrub.detectors.ocr import ocr_missing
 from medscrub.detectors.text.decision import (
     Matcher,
     Word,
+    is_mark,
     is_sure_text,
     is_text,
     region,
@@ -159,7 +160,9 @@ class TextDetector:
             else:
                 decided = [(r, matcher.is_phi(r)) for r in lines]
             for run, phi in decided:
-                found = region(run, box, ink.shape, phi, self.name)
+                # a mark of a glyph or two (a side marker, or one glyph read in the
+                # anatomy) covers its own glyphs, not a long candidate around it
+                found = region(run, box, ink.shape, phi, self.name, whole_line=not is_mark(run))
                 if _share_under(found, known) > 0:
                     found = region(run, box, ink.shape, phi, self.name, whole_line=False)
                     if _share_under(found, known) >= _COVERED:

@@ -21,7 +21,7 @@ from medscrub.detectors.text.proposal import PAD, Box
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
-__all__ = ["Matcher", "Word", "is_sure_text", "is_text", "reads_text", "region", "runs"]
+__all__ = ["Matcher", "Word", "is_mark", "is_sure_text", "is_text", "reads_text", "region", "runs"]
 
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
@@ -33,6 +33,7 @@ _LONG_WORD, _LONG_WORD_VARIETY = 8, 5  # a word this long, of this many distinct
 _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
 _ONE_LINE = 1.6  # a box at most this many run heights tall holds one line
 _MARGIN = 2  # pixels added around a reported run
+_MARK = 2  # alphanumerics of a run that covers only its own glyphs (a mark, not a line)
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
 _MIN_HINT = 3  # shortest hint token compared
@@ -89,6 +90,11 @@ def reads_text(words: list[Word]) -> bool:
     )
 
 
+
+
+def is_mark(run: list[Word]) -> bool:
+    """Whether a run holds two alphanumerics or fewer (a side marker, a lone digit)."""
+    return sum(ch.isalnum() for w in run for ch in w.text) <= _MARK
 
 
 def runs(words: list[Word]) -> list[list[Word]]:
