@@ -123,9 +123,10 @@ class TextDetector:
         if (last is not None and last.context == context
                 and last.fingerprint == _fingerprint(frames, last.taken)
                 and last.whole != _fingerprint(frames, [])):
-            last.ink = Ink.of(frames, context.bits_stored, like=last.ink)
+            last.ink = Ink.of(frames, context.bits_stored, like=last.ink,
+                              overlays=not context.photo)
             return last
-        ink = Ink.of(frames, context.bits_stored)
+        ink = Ink.of(frames, context.bits_stored, overlays=not context.photo)
         candidates = scene_lines(ink) if context.photo else propose(ink)
         self._last = _Look(context, ink, candidates, [], b"", b"")
         return self._last

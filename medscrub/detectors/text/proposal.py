@@ -102,22 +102,26 @@ class Ink:
 
     @classmethod
     def of(cls, frames: npt.NDArray[Any], bits_stored: int | None,
-           like: Ink | None = None) -> Ink:
+           like: Ink | None = None, overlays: bool = True) -> Ink:
         """The ink of `frames`; with `like`, mapped as `like` was (a later look at the
         same image: redaction can remove its extreme values, which must not change
-        how the rest reads)."""
+        how the rest reads). Without `overlays` (photos), no overlay strokes."""
         n = frames.shape[0]
         sample = frames[_sampled(n)]
         lo, hi = _window(sample, bits_stored) if like is None else (like.lo, like.hi)
         planes = _planes(sample, lo, hi)
+        if n == 1:
+            median, static = planes[0], None
+        else:
+            median = np.median(planes, axis=0).astype(np.uint8)
+            spread = planes.max(axis=0) - planes.min(axis=0)
+            static = spread.max(axis=-1) <= _STATIC_TOLERANCE
+        if not overlays:
+            return cls(frames, lo, hi, median, static, np.zeros((*median.shape[:2], 2), np.uint8),
+                       (lo, hi))
         image = sample[0] if n == 1 else np.median(sample, axis=0)
         gray = np.asarray(image.max(axis=-1) if image.ndim == 3 else image, dtype=np.float32)
         span = (float(gray.min()), float(gray.max())) if like is None else like.span
-        if n == 1:
-            return cls(frames, lo, hi, planes[0], None, _extremes(gray, *span), span)
-        median = np.median(planes, axis=0).astype(np.uint8)
-        spread = planes.max(axis=0) - planes.min(axis=0)
-        static = spread.max(axis=-1) <= _STATIC_TOLERANCE
         return cls(frames, lo, hi, median, static, _extremes(gray, *span), span)
 
     def planes(self, index: slice | int = slice(None), box: Box | None = None) -> U8:
