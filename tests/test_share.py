@@ -25,7 +25,7 @@ _DATE_ATTRIBUTES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
 def test_share_is_the_strictest_preset() -> None:
     share = Profile.preset("share")
     assert share.options == {"clean_pixel_data", "clean_recognizable_visual_features",
-                             "clean_descriptors", "clean_structured_content", "clean_graphics"}
+                             "clean_structured_content", "clean_graphics"}
     assert not [o for o in share.options if o.startswith("retain")]
     assert share.text_mode == "all-text" and share.rename and not share.keep_icc
     assert pickle.loads(pickle.dumps(share)) == share  # worker processes get it whole
@@ -81,3 +81,34 @@ def test_remove_dates_excludes_retained_dates(tmp_path: Path) -> None:
     recipe.write_text('options = ["retain_longitudinal_full_dates"]\nremove_dates = true\n')
     with pytest.raises(ProfileError, match="remove_dates excludes"):
         load_recipe(recipe)
+
+
+_FREE_TEXT = "Tel 555-0199 jane.doe@example.org 12 Elm Street 62704 06/16/1976"
+
+
+def test_share_removes_free_text_descriptions_at_any_depth(tmp_path: Path) -> None:
+    """Descriptions and comments holding a phone number, an e-mail, an address and a
+    date, at the top level and inside a sequence: none survives share (they go, not
+    cleaned of the header's own values only), while the Basic Profile with Clean
+    Descriptors keeps the element."""
+    ds = make_ct(0, instance=1)
+    for keyword in ("ImageComments", "SeriesDescription", "StudyDescription",
+                    "DerivationDescription", "ProtocolName"):
+        setattr(ds, keyword, _FREE_TEXT)
+    request = pydicom.Dataset()
+    request.RequestedProcedureDescription = _FREE_TEXT
+    request.ScheduledProcedureStepDescription = _FREE_TEXT
+    ds.RequestAttributesSequence = pydicom.Sequence([request])
+    src = tmp_path / "in" / "ct.dcm"
+    src.parent.mkdir()
+    ds.save_as(src, enforce_file_format=True)
+    share = _header_only(Profile.preset("share"))
+    [result] = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(
+        src, tmp_path / "out").results
+    written = (tmp_path / "out" / str(result.output)).read_bytes()
+    for planted in ("555-0199", "jane.doe", "Elm Street", "62704", "06/16/1976"):
+        assert planted.encode() not in written, planted
+    descriptors = replace(_header_only(Profile.preset("basic")),
+                          options=frozenset({"clean_descriptors"}))
+    Pipeline(descriptors, key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "kept")
+    assert "ImageComments" in pydicom.dcmread(tmp_path / "kept" / "ct.dcm")
