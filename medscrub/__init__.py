@@ -82,6 +82,7 @@ def redact_path(
     key: str | SecretKey | None = None,
     rename: bool = False,
     audit: str | os.PathLike[str] | None = None,
+    keep_paths: bool = False,
 ) -> RunSummary:
     """De-identify a file or a folder of files into `output`.
 
@@ -100,8 +101,11 @@ def redact_path(
         Give outputs non-identifying names.
     audit : path, optional
         Audit log location (default ``<output>.audit.jsonl``).
+    keep_paths : bool
+        Copy file and folder names as they are (by default identifying ones get
+        keyed pseudonyms).
     """
-    pipeline = Pipeline(profile, key=_key(key), rename=rename)
+    pipeline = Pipeline(profile, key=_key(key), rename=rename, keep_paths=keep_paths)
     return pipeline.run(source, output, audit=audit)
 
 

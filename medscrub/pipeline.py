@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,6 +64,7 @@ from medscrub.keys import SecretKey
 from medscrub.limits import Limits, TimeLimitExceeded, time_limit
 from medscrub.limits import applied as limits_applied
 from medscrub.model import FileResult, Outcome, Region
+from medscrub.paths import NOTHING_KNOWN, Known, pseudonymous_path
 from medscrub.photo import (
     jpeg_rotates,
     metadata_channels,
@@ -104,6 +105,8 @@ class CleanedDicom:
     regions: tuple[Region, ...] = ()
     text_checked: bool = False
     faces_checked: bool = False
+    known: Known = field(default=NOTHING_KNOWN, repr=False)  # the original's identifying
+    # strings, to find them in its path (memory only)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -206,6 +209,10 @@ class Pipeline:
         Extra identifying strings (names, IDs, places) to find in text.
     limits : Limits, optional
         What one file may cost (bytes, decoded pixels, nesting, seconds).
+    keep_paths : bool
+        Copy the input's relative paths as they are. By default a file or folder
+        name that looks identifying (a name, a record number, a date: what
+        ``medscrub scan`` flags) is replaced by a keyed pseudonym.
     """
 
     def __init__(
@@ -216,9 +223,10 @@ class Pipeline:
         rename: bool = False,
         phi_terms: Iterable[str] = (),
         limits: Limits | None = None,
+        keep_paths: bool = False,
     ) -> None:
         self.spec = PipelineSpec.make(profile, key=key, rename=rename, phi_terms=phi_terms,
-                                      limits=limits)
+                                      limits=limits, keep_paths=keep_paths)
         check_choices(self.profile.detectors)
         self.table = ActionTable.for_profile(self.profile)
         self._unverified_kinds = self._kinds_kept()
@@ -252,7 +260,7 @@ class Pipeline:
     def from_spec(cls, spec: PipelineSpec) -> Pipeline:
         """The pipeline of `spec` (as a worker builds it)."""
         return cls(spec.profile, key=spec.key, rename=spec.rename, phi_terms=spec.phi_terms,
-                   limits=spec.limits)
+                   limits=spec.limits, keep_paths=spec.keep_paths)
 
     def _kinds_kept(self) -> frozenset[str]:
         """Identifier kinds the profile keeps on purpose (not verified)."""
@@ -276,15 +284,16 @@ class Pipeline:
         replace_contents(target, cleaned.data)
         return target
 
-    def _clean(self, node: Node) -> tuple[HeaderResult, PhiHints]:
+    def _clean(self, node: Node) -> tuple[HeaderResult, PhiHints, Known]:
         encodings = encodings_for(node, DEFAULT_ENCODINGS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hints = PhiHints.from_node(node, encodings, self.phi_terms)
+            known = Known.of(node, hints)
             verifier = HeaderVerifier.from_node(node, self._unverified_kinds, encodings)
             result = deidentify(node, self.profile, self.key, table=self.table, hints=hints)
             verifier.check(node)
-        return result, hints
+        return result, hints, known
 
     def redact_dicom_bytes(self, data: bytes) -> CleanedDicom:
         """De-identify one DICOM file's bytes: header, then known pixel regions."""
@@ -294,7 +303,7 @@ class Pipeline:
         check_copyable(file)
         plan = plan_pixels(file, self.profile)  # from the header as it came
         with _stage("header"):
-            header, hints = self._clean(file.body)
+            header, hints, known = self._clean(file.body)
         regions: tuple[Region, ...] = ()
         if plan.touches_pixels:
             with _stage("pixels"):
@@ -303,7 +312,7 @@ class Pipeline:
             data = encode_dicom(file)
         # with the option on, images that cannot show a face (CT, MR slices) count as checked
         return CleanedDicom(data, header, regions, text_checked=plan.text,
-                            faces_checked=plan.faces_checked)
+                            faces_checked=plan.faces_checked, known=known)
 
     @staticmethod
     def _detect(detectors: list[Detector], frames: npt.NDArray[Any], view: View,
@@ -449,10 +458,12 @@ class Pipeline:
                             faces_checked=faces, reencoded=reencoded)
 
     # -- files ------------------------------------------------------------------
-    def output_name(self, rel: str, kind: FileKind) -> str:
-        """The output's path: `rel`, or (renaming) a keyed non-identifying name."""
+    def output_name(self, rel: str, kind: FileKind, known: Known = NOTHING_KNOWN) -> str:
+        """The output's path: `rel` with identifying components pseudonymized (`known`:
+        the file's own names, IDs and dates; or as it is, keeping paths), or (renaming)
+        a keyed non-identifying name."""
         if not self.rename:
-            return rel
+            return rel if self.spec.keep_paths else pseudonymous_path(rel, self.key, known)
         suffix = {FileKind.DICOM: ".dcm", FileKind.PHOTO: Path(rel).suffix.lower()}.get(kind, "")
         return self.key.token("file", rel, 20).lower() + suffix
 
@@ -515,7 +526,8 @@ class Pipeline:
             self.redact_photo_bytes(data) if kind is FileKind.PHOTO
             else self.redact_dicom_bytes(data)
         )
-        name = self.output_name(rel, kind)
+        name = self.output_name(
+            rel, kind, cleaned.known if isinstance(cleaned, CleanedDicom) else NOTHING_KNOWN)
         with _stage("write"):
             try:
                 atomic_write(out_root / name, cleaned.data)

@@ -26,6 +26,7 @@ from medscrub.errors import UnsupportedInputError
 from medscrub.files import FileKind, drop_partial_line, remove_stale_temporaries, walk
 from medscrub.manifest import Manifest
 from medscrub.model import FileResult, Outcome
+from medscrub.paths import Known
 from medscrub.spec import PipelineSpec
 from medscrub.workers import ordered_map
 
@@ -50,7 +51,7 @@ class FileCleaner(Protocol):
     def process_file(self, src: Path, rel: str,
                      out_root: Path) -> tuple[FileResult, HeaderResult | None]: ...
 
-    def output_name(self, rel: str, kind: FileKind) -> str: ...
+    def output_name(self, rel: str, kind: FileKind, known: Known = ...) -> str: ...
 
 
 class Done(NamedTuple):
@@ -195,6 +196,7 @@ def run_folder(
         "profile": spec.profile.describe(),
         "key": "generated" if spec.key.generated else "provided",
         "rename": spec.rename,
+        "keep_paths": spec.keep_paths,
         "settings": settings,
         "resume": resume,
     })

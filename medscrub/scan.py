@@ -17,7 +17,6 @@ value is empty or a de-identifier's placeholder (``ANONYMIZED``, ``19000101``,
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import os
 import re
@@ -25,7 +24,7 @@ import secrets
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from medscrub.files import FileKind, classify, walk
 from medscrub.hints import PhiHints
 from medscrub.limits import DEFAULT_LIMITS, TimeLimitExceeded, time_limit
 from medscrub.model import Region
+from medscrub.paths import NOTHING_KNOWN, Known, identifying_components, masked_path
 from medscrub.photo import Photo, metadata_channels, read_photo
 from medscrub.policy import may_show_faces
 from medscrub.profile import Profile
@@ -71,7 +71,6 @@ __all__ = [
     "ScanOptions",
     "ScanReport",
     "header_findings",
-    "masked_path",
     "name_findings",
     "scan_file",
     "scan_path",
@@ -98,17 +97,6 @@ HARMLESS_KINDS = frozenset({"text-other"})
 _PIXEL_GROUP = 0x7FE0
 _ICON_SEQUENCE = 0x00880200
 _DATE_VRS = frozenset({"DA", "DT"})
-_DATE_KEYWORDS = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate",
-                  "PatientBirthDate", "InstanceCreationDate")
-_MIN_NAME_PART = 3
-_MIN_ID = 4
-_DATE_LIKE = re.compile(
-    r"(?<!\d)(?:(?:19|20)\d{2}[-_.]?(?:0[1-9]|1[0-2])[-_.]?(?:0[1-9]|[12]\d|3[01])"
-    r"|(?:0[1-9]|[12]\d|3[01])[-_.](?:0[1-9]|1[0-2])[-_.](?:19|20)\d{2})(?!\d)"
-)
-_DIGIT_RUN = re.compile(r"\d+")
-_MIN_ID_DIGITS = 6  # significant digits (leading zeros of counters do not count)
-_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z'-]+\s*[\^,]\s*[A-Za-z][A-Za-z'-]+")
 #: Values that say nothing about anyone: the placeholders de-identifiers write.
 _PLACEHOLDER = re.compile(
     rb"^(?:ANONYMI[SZ]ED|ANONYMOUS|ANON[\^]?[A-Z0-9]*|REMOVED|0+(?:\.0+)?|000Y"
@@ -323,67 +311,12 @@ def header_findings(node: Node) -> list[Finding]:
 # -- file and folder names ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """The identifying strings of one file, to find them in its path (memory only)."""
-
-    names: frozenset[str] = frozenset()
-    ids: frozenset[str] = frozenset()
-    dates: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, node: Node, hints: PhiHints) -> _Known:
-        encodings = encodings_for(node, DEFAULT_ENCODINGS)
-        dates = {v[:8] for k in _DATE_KEYWORDS for v in strings(node, tag_of(k), encodings)}
-        names = {n.upper() for part in hints.names for n in re.split(r"[\s^,.]+", part)}
-        return cls(
-            names=frozenset(n for n in names if len(n) >= _MIN_NAME_PART),
-            ids=frozenset(i.upper() for i in hints.ids if len(i) >= _MIN_ID),
-            dates=frozenset(d for d in dates | set(hints.dates) if len(d) >= 6),
-        )
-
-
-def _name_reason(component: str, known: _Known) -> str:
-    """Why a path component identifies the patient (``""`` if it does not seem to)."""
-    upper = component.upper()
-    tokens = set(re.split(r"[^A-Z0-9]+", upper))
-    if tokens & known.names:
-        return "patient name"
-    if any(i in upper for i in known.ids):
-        return "patient ID"
-    digits = re.sub(r"[^0-9]", "", component)
-    if any(d in component or (d.isdigit() and d in digits) for d in known.dates):
-        return "date"
-    if _NAME_LIKE.match(component):
-        return "name-like"
-    if _DATE_LIKE.search(component):
-        return "date-like"
-    if any(len(run.lstrip("0")) >= _MIN_ID_DIGITS for run in _DIGIT_RUN.findall(component)):
-        return "ID-like"
-    return ""
-
-
-def name_findings(rel: str, known: _Known = _Known()) -> list[tuple[int, Finding]]:
+def name_findings(rel: str, known: Known = NOTHING_KNOWN) -> list[tuple[int, Finding]]:
     """(component index, finding) for each identifying component of `rel`."""
-    parts = rel.split("/")
-    found = []
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        stem = part.rsplit(".", 1)[0] if last and "." in part[1:] else part
-        reason = _name_reason(stem, known)
-        if reason:
-            where = "file name" if last else f"folder {index + 1}"
-            found.append((index, Finding("filename", where, detail=reason)))
-    return found
-
-
-def masked_path(rel: str, hidden: Iterable[int], salt: bytes) -> str:
-    """`rel` with the components at `hidden` replaced by a short keyed token."""
-    parts = rel.split("/")
-    for index in hidden:
-        digest = hashlib.blake2b(parts[index].encode(), key=salt, digest_size=3).hexdigest()
-        parts[index] = f"[hidden-{digest}]"
-    return "/".join(parts)
+    last = len(rel.split("/")) - 1
+    return [(index, Finding("filename", "file name" if index == last else f"folder {index + 1}",
+                            detail=reason))
+            for index, reason in identifying_components(rel, known)]
 
 
 # -- pixels ------------------------------------------------------------------------
@@ -515,7 +448,7 @@ class _Progress:
 
     kind: FileKind = FileKind.OTHER
     frames: int = 0
-    known: _Known = field(default_factory=_Known)
+    known: Known = field(default_factory=Known)
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -554,7 +487,7 @@ def _scan_content(path: Path, options: ScanOptions, progress: _Progress) -> None
             warnings.simplefilter("ignore")
             encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
             hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
-        progress.known = _Known.of(file.body, hints)
+        progress.known = Known.of(file.body, hints)
         progress.findings += header_findings(file.body)
         if options.pixels and PIXEL_DATA in file.body:
             found, progress.frames = _dicom_pixels(file, hints)

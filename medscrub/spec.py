@@ -33,6 +33,9 @@ class PipelineSpec:
     key : SecretKey
     rename : bool
         Non-identifying output names (also when the profile asks for it).
+    keep_paths : bool
+        Copy identifying path components as they are (by default they are
+        replaced by keyed pseudonyms).
     phi_terms : tuple of str
         Extra identifying strings to find in text (blank ones dropped).
     limits : Limits
@@ -46,6 +49,7 @@ class PipelineSpec:
     rename: bool = False
     phi_terms: tuple[str, ...] = ()
     limits: Limits = DEFAULT_LIMITS
+    keep_paths: bool = False
     fingerprint: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,11 +67,12 @@ class PipelineSpec:
         rename: bool = False,
         phi_terms: Iterable[str] = (),
         limits: Limits | None = None,
+        keep_paths: bool = False,
     ) -> PipelineSpec:
         """A spec with defaults for what is not given: the ``standard`` preset, a
         random key, the default limits."""
         return cls(profile or Profile.preset(DEFAULT_PRESET), key or SecretKey.random(),
-                   rename, tuple(phi_terms), limits or DEFAULT_LIMITS)
+                   rename, tuple(phi_terms), limits or DEFAULT_LIMITS, keep_paths)
 
 
 def _canonical(value: Any) -> Any:
@@ -88,6 +93,7 @@ def _canonical(value: Any) -> Any:
 def _fingerprint(spec: PipelineSpec) -> str:
     sizes = dataclasses.replace(spec.limits, seconds=Limits().seconds)  # time is not a result
     settings = {"medscrub": __version__, "profile": _canonical(spec.profile),
-                "rename": spec.rename, "phi_terms": sorted(spec.phi_terms),
+                "rename": spec.rename, "keep_paths": spec.keep_paths,
+                "phi_terms": sorted(spec.phi_terms),
                 "limits": _canonical(sizes)}
     return spec.key.token("run settings", json.dumps(settings, sort_keys=True), 26)

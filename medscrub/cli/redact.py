@@ -32,6 +32,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--key-file", metavar="FILE", help="read the secret key from FILE")
     parser.add_argument("--rename", action="store_true",
                         help="give outputs non-identifying names (recorded in the audit log)")
+    parser.add_argument("--keep-paths", action="store_true",
+                        help="copy file and folder names as they are (by default a name that "
+                        "looks identifying, as scan flags it, gets a keyed pseudonym)")
     parser.add_argument("--audit", metavar="FILE",
                         help="audit log (JSON Lines); default OUT.audit.jsonl beside OUT")
     parser.add_argument("--reid-map", metavar="FILE",
@@ -77,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     terms = read_phi_terms(args.phi_terms)
     if args.review:
         check_page_path(args.review, args.output)
-    pipeline = Pipeline(profile, key=key, rename=args.rename, phi_terms=terms,
+    pipeline = Pipeline(profile, key=key, rename=args.rename, keep_paths=args.keep_paths,
+                        phi_terms=terms,
                         limits=Limits.parse(args.limit))
     bar = _progress(args.quiet)
     skipped: Counter[str] = Counter()

@@ -48,7 +48,7 @@ def test_generated_key_is_announced(samples: Path, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEDSCRUB_KEY", raising=False)
-    assert main(["redact", str(samples / "QUIXOTE_ZEBULON" / "CT"), "-o", str(tmp_path / "o")]) == 0
+    assert main(["redact", str(samples / "case_01" / "CT"), "-o", str(tmp_path / "o")]) == 0
     assert "random key" in capsys.readouterr().out
 
 
@@ -73,7 +73,7 @@ def test_output_inside_input_is_a_usage_error(samples: Path,
 def test_options_on_the_command_line(samples: Path, tmp_path: Path) -> None:
     import pydicom
 
-    src = samples / "QUIXOTE_ZEBULON" / "CT" / "CT000001.dcm"
+    src = samples / "case_01" / "CT" / "CT000001.dcm"
     code = main(["redact", str(src), "-o", str(tmp_path / "o"), "--key", KEY_TEXT,
                  "--option", "retain_uids", "-q"])
     assert code == 0
@@ -103,14 +103,14 @@ def test_recipe_pixel_rule_redacts_the_banner(samples: Path, tmp_path: Path) -> 
 
     from medscrub_testing.samples import load_ground_truth
 
-    truth = load_ground_truth(samples / "ground_truth.json")["QUIXOTE_ZEBULON/US/cine.dcm"]
+    truth = load_ground_truth(samples / "ground_truth.json")["case_01/US/cine.dcm"]
     boxes = [[b.y0, b.x0, b.y1, b.x1] for b in truth if b.phi]
     recipe = tmp_path / "us.toml"
     recipe.write_text(
         '[[pixels]]\nmodality = "US"\nboxes = ' + json.dumps(boxes) + "\n"
         '[[pixels]]\nmodality = "CT"\nboxes = [[0, 0, 8, 8]]\nmethod = "pixelate"\n'
     )
-    src = samples / "QUIXOTE_ZEBULON" / "US"
+    src = samples / "case_01" / "US"
     out = tmp_path / "o"
     assert main(["redact", str(src), "-o", str(out), "--key", KEY_TEXT,
                  "--recipe", str(recipe), "-q"]) == 0
@@ -169,3 +169,15 @@ def test_a_decoder_refusal_is_one_line_and_tracebacks_need_verbose(
         assert twelve.startswith("QUARANTINED ct.dcm: pixel data cannot be decoded (")
         assert "12-bit precision" in twelve
         assert odd.startswith("QUARANTINED odd.dcm: ")
+
+
+def test_keep_paths_on_the_command_line(tmp_path: Path) -> None:
+    src = tmp_path / "in" / "DOE_JANE_4821337.dcm"
+    src.parent.mkdir()
+    make_ct(0).save_as(src, enforce_file_format=True)
+    assert main(["redact", str(src.parent), "-o", str(tmp_path / "a"), "--key", KEY_TEXT,
+                 "-q"]) == 0
+    assert [p.name for p in (tmp_path / "a").iterdir()] != [src.name]
+    assert main(["redact", str(src.parent), "-o", str(tmp_path / "b"), "--key", KEY_TEXT,
+                 "-q", "--keep-paths"]) == 0
+    assert [p.name for p in (tmp_path / "b").iterdir()] == [src.name]

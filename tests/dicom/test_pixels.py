@@ -47,7 +47,7 @@ def run_with_box(src: Path, tmp_path: Path, box: tuple[int, int, int, int],
     result, _ = pipeline.process_file(src, src.name, tmp_path)
     if result.stage == "verify":  # a vendor header repeating a name part in a kept value
         pytest.skip("quarantined by the header verification, not by the pixel path")
-    data = (tmp_path / src.name).read_bytes() if result.output else b""
+    data = (tmp_path / result.output).read_bytes() if result.output else b""
     return result.outcome, data, result.reason
 
 
