@@ -291,7 +291,7 @@ def _phi_strings() -> tuple[str, ...]:
 FAKE_PHI_STRINGS: tuple[str, ...] = _phi_strings()
 
 #: Folder (below the output directory) holding the DICOM export.
-PATIENT_DIR = "QUIXOTE_ZEBULON"
+PATIENT_DIR = "case_01"
 #: File name of the burned-in text ground truth written by write_samples.
 GROUND_TRUTH_NAME = "ground_truth.json"
 
@@ -1421,16 +1421,16 @@ def write_samples(directory: str | os.PathLike[str]) -> list[pathlib.Path]:
 
     Layout (like a hospital export)::
 
-        QUIXOTE_ZEBULON/CT/CT000001.dcm .. CT000003.dcm   one study, 3 slices
-        QUIXOTE_ZEBULON/MR/IM0001, IM0002                  no file extension
-        QUIXOTE_ZEBULON/US/cine.dcm                        RGB cine, banner
-        QUIXOTE_ZEBULON/SC/SC0001.dcm                      screenshot
-        QUIXOTE_ZEBULON/CR/CR0001.dcm                      MONOCHROME1
-        QUIXOTE_ZEBULON/compressed/ct_rle.dcm, ct_j2k.dcm, us_jpeg_baseline.dcm,
+        case_01/CT/CT000001.dcm .. CT000003.dcm   one study, 3 slices
+        case_01/MR/IM0001, IM0002                  no file extension
+        case_01/US/cine.dcm                        RGB cine, banner
+        case_01/SC/SC0001.dcm                      screenshot
+        case_01/CR/CR0001.dcm                      MONOCHROME1
+        case_01/compressed/ct_rle.dcm, ct_j2k.dcm, us_jpeg_baseline.dcm,
             mr_jpegls.dcm, cr_jpeg_baseline.dcm
-        QUIXOTE_ZEBULON/no_preamble.dcm        file meta but no preamble/DICM
-        QUIXOTE_ZEBULON/implicit_vr.dcm        Implicit VR Little Endian
-        QUIXOTE_ZEBULON/no_meta_implicit.dcm   bare implicit VR dataset
+        case_01/no_preamble.dcm        file meta but no preamble/DICM
+        case_01/implicit_vr.dcm        Implicit VR Little Endian
+        case_01/no_meta_implicit.dcm   bare implicit VR dataset
         photos/wound.jpg, photos/rash.png
         ground_truth.json                      burned-in text boxes
 

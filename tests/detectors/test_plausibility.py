@@ -138,7 +138,7 @@ def test_a_misbehaving_detector_fails_the_file_and_writes_nothing(
     src.mkdir()
     wound = (samples / "photos" / "wound.jpg").read_bytes()
     (src / "wound.jpg").write_bytes(wound)
-    ct = samples / "QUIXOTE_ZEBULON" / "CT" / "CT000001.dcm"
+    ct = samples / "case_01" / "CT" / "CT000001.dcm"
     (src / "ct.dcm").write_bytes(ct.read_bytes())
     out = tmp_path / "out"
     summary = Pipeline(Profile(options=options, detectors={role: (stub.name,)})).run(src, out)
