@@ -72,6 +72,17 @@ def test_labels_in_capitals_make_a_line_phi(matcher: Matcher) -> None:
     assert matcher.is_phi(_run(("Names", 90.0)))  # "Name:" with its colon read as S
 
 
+def test_a_label_with_one_letter_misread_before_its_colon_is_a_label(matcher: Matcher) -> None:
+    """"Sex: F" read as "hex: F", "Age: 077Y" as "Aqe: O77Y": still the label of an
+    identifier. Overlay fields one letter away from a label ("Ser:", "Acq:") and other
+    fields ("kVp:", "mAs:") are not; nor is the misread word without its colon."""
+    assert matcher.is_phi(_run(("hex:", 47.0), ("F", 90.0)))
+    assert matcher.is_phi(_run(("Aqe:", 69.0), ("O77Y", 83.0)))
+    for field in ("Ser:", "Acq:", "kVp:", "mAs:"):
+        assert not matcher.is_phi(_run((field, 90.0), ("3", 90.0))), field
+    assert not matcher.is_phi(_run(("hex", 90.0), ("F", 90.0)))
+
+
 def test_short_lower_case_label_words_read_from_noise_are_not_labels(matcher: Matcher) -> None:
     assert not matcher.is_phi(_run(("id", 41.0), ("«s", 48.0)))
     assert not matcher.is_phi(_run(("pt", 60.0)))

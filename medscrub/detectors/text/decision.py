@@ -53,6 +53,9 @@ _LABELS = frozenset(
         "UNIVERSITY", "STUDY", "DATE",
     )
 )
+#: Overlay field names one letter away from a label ("Ser:" series, "Acq:" acquisition).
+_OVERLAY_FIELDS = frozenset({"5ER", "ACQ"})  # folded as labels are (S reads as 5)
+_BEFORE_COLON = re.compile(r"(?<![A-Za-z0-9|])([A-Za-z|]{3,})\s?[:;]")  # "Sex:", "hex;"
 _GENERIC = re.compile(
     r"(?<![A-Za-z0-9])\+?\d[\d ()-]{7,}\d(?![A-Za-z0-9])"  # telephone numbers
     r"|\d{6,}"  # record numbers, accession numbers, compact dates (also inside words)
@@ -234,6 +237,8 @@ class Matcher:
         raw = " ".join(w.text for w in run)
         if any(_is_label(token) for token in re.split(r"[^0-9A-Za-z|]+", raw)):
             return True
+        if any(_is_misread_label(m.group(1)) for m in _BEFORE_COLON.finditer(raw)):
+            return True
         text = _digits(raw)
         if any(_GENERIC.search(t) or _has_date(t) for t in (text, _SPLIT_DIGITS.sub("", text))):
             return True
@@ -266,6 +271,16 @@ def _is_label(token: str) -> bool:
         return False
     folded = _fold(token)
     return folded in _LABELS or (len(folded) >= 5 and folded[:-1] in _LABELS)
+
+
+def _is_misread_label(token: str) -> bool:
+    """Whether a word written before a colon is a label with one letter misread
+    ("hex:" for "Sex:", "Aqe:" for "Age:"): same length, three letters or more, one
+    substitution (a colon makes a label of it; noise rarely reads as a word and a colon)."""
+    folded = _fold(token)
+    return len(folded) >= 3 and folded not in _OVERLAY_FIELDS and any(
+        len(label) == len(folded) and sum(a != b for a, b in zip(label, folded, strict=True)) == 1
+        for label in _LABELS)
 
 
 def _has_date(text: str) -> bool:
