@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 import medscrub.detectors.text as text_detector
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
-from medscrub.detectors.text.decision import Word, is_mark, region
+from medscrub.detectors.text.decision import Word, region
 from medscrub.detectors.text.proposal import Box, Ink, propose
 from medscrub.model import Region
 from medscrub.redact import redact
@@ -124,8 +124,16 @@ def test_anti_aliased_overlay_text_is_read_where_only_glyph_cores_reach_the_extr
 
 
 def test_a_mark_of_one_or_two_glyphs_is_not_a_line() -> None:
-    """Side markers and lone glyphs cover their own glyphs, not their candidate's length."""
-    assert is_mark([Word("L", 0, 0, 10, 8, 95.0)])
-    assert is_mark([Word("4", 0, 0, 10, 8, 90.0), Word("'", 0, 12, 4, 14, 20.0)])
-    assert not is_mark([Word("kVp:", 0, 0, 10, 30, 90.0), Word("70", 0, 34, 10, 50, 90.0)])
-    assert not is_mark([Word("F3X", 0, 0, 10, 24, 90.0)])
+    """Side markers and lone glyphs cover their own glyphs, not their candidate's length;
+    a run of three alphanumerics or more covers the line."""
+    box = Box(100, 50, 124, 250)
+
+    def width(*words: Word) -> int:
+        r = region(list(words), box, (400, 400), True, "tesseract")
+        return r.x1 - r.x0
+
+    assert width(Word("L", 4, 4, 20, 14, 95.0)) == 10 + 4
+    assert width(Word("4", 4, 4, 20, 14, 90.0), Word("'", 4, 16, 8, 18, 20.0)) == 14 + 4
+    line = box.x1 - box.x0 - 4 + 4  # the strokes (padding off) and the margins
+    assert width(Word("kVp:", 4, 4, 20, 40, 90.0), Word("70", 4, 44, 20, 60, 90.0)) == line
+    assert width(Word("F3X", 4, 4, 20, 30, 90.0)) == line

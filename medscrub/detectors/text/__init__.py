@@ -26,7 +26,6 @@ from medscrub.detectors.ocr import ocr_missing
 from medscrub.detectors.text.decision import (
     Matcher,
     Word,
-    is_mark,
     is_sure_text,
     is_text,
     region,
@@ -105,8 +104,8 @@ class TextDetector:
         found += self._decided([b for b in look.candidates if not b.extreme], look, context,
                                matcher, look.taken + context.redacted(found))
         look.taken += context.redacted(found)
-        look.fingerprint = _fingerprint(frames, look.taken)
-        look.whole = _fingerprint(frames, [])
+        if look.taken:  # a look again is a later look only if these pixels changed alone
+            look.outside, look.inside = _digests(frames, look.taken)
         return sorted(set(found), key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi, r.score))
 
     def _look_at(self, frames: npt.NDArray[Any], context: Context) -> _Look:
@@ -120,9 +119,7 @@ class TextDetector:
         read again (the same words, remembered).
         """
         last = self._last
-        if (last is not None and last.context == context
-                and last.fingerprint == _fingerprint(frames, last.taken)
-                and last.whole != _fingerprint(frames, [])):
+        if last is not None and last.redacted_since(frames, context):
             last.ink = Ink.of(frames, context.bits_stored, like=last.ink,
                               overlays=not context.photo)
             return last
@@ -161,9 +158,7 @@ class TextDetector:
             else:
                 decided = [(r, matcher.is_phi(r)) for r in lines]
             for run, phi in decided:
-                # a mark of a glyph or two (a side marker, or one glyph read in the
-                # anatomy) covers its own glyphs, not a long candidate around it
-                found = region(run, box, ink.shape, phi, self.name, whole_line=not is_mark(run))
+                found = region(run, box, ink.shape, phi, self.name)
                 if _share_under(found, known) > 0:
                     found = region(run, box, ink.shape, phi, self.name, whole_line=False)
                     if _share_under(found, known) >= _COVERED:
@@ -205,18 +200,29 @@ class _Look:
     ink: Ink
     candidates: list[Box]
     taken: list[Region]
-    fingerprint: bytes  # of the image outside `taken`, after the look
-    whole: bytes  # of the whole image, after the look
+    outside: bytes  # digest of the image outside `taken`, after the look
+    inside: bytes  # digest of the pixels under `taken`, after the look
+
+    def redacted_since(self, frames: npt.NDArray[Any], context: Context) -> bool:
+        """Whether `frames`, asked about in `context`, is this look's image with what it
+        took changed and nothing else."""
+        if not self.taken or context != self.context:
+            return False
+        outside, inside = _digests(frames, self.taken)
+        return outside == self.outside and inside != self.inside
 
 
-def _fingerprint(frames: npt.NDArray[Any], taken: list[Region]) -> bytes:
-    """A digest of `frames` outside the regions `taken` (what redacting them keeps)."""
+def _digests(frames: npt.NDArray[Any], taken: list[Region]) -> tuple[bytes, bytes]:
+    """Digests of `frames` outside the regions `taken` (what redacting them keeps) and
+    of the pixels under them (what redacting them changes)."""
     outside = frames.copy()
+    inside = hashlib.blake2b(repr((frames.shape, frames.dtype.str)).encode(), digest_size=16)
     for r in taken:
+        inside.update(np.ascontiguousarray(frames[:, r.y0 : r.y1, r.x0 : r.x1]).tobytes())
         outside[:, r.y0 : r.y1, r.x0 : r.x1] = 0
     digest = hashlib.blake2b(outside.tobytes(), digest_size=16)
     digest.update(repr((frames.shape, frames.dtype.str)).encode())
-    return digest.digest()
+    return digest.digest(), inside.digest()
 
 
 def _under(box: Box | Region, known: list[Region]) -> npt.NDArray[np.bool_]:

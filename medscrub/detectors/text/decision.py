@@ -21,7 +21,7 @@ from medscrub.detectors.text.proposal import PAD, Box
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
-__all__ = ["Matcher", "Word", "is_mark", "is_sure_text", "is_text", "reads_text", "region", "runs"]
+__all__ = ["Matcher", "Word", "is_sure_text", "is_text", "reads_text", "region", "runs"]
 
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
@@ -95,7 +95,7 @@ def reads_text(words: list[Word]) -> bool:
 
 
 
-def is_mark(run: list[Word]) -> bool:
+def _is_mark(run: list[Word]) -> bool:
     """Whether a run holds two alphanumerics or fewer (a side marker, a lone digit)."""
     return sum(ch.isalnum() for w in run for ch in w.text) <= _MARK
 
@@ -166,10 +166,12 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
 
     A PHI run also covers the whole width of its candidate (and its height
     when the candidate holds one line), so that words the OCR missed or split
-    are covered too, unless `whole_line` is False; a margin of :data:`_MARGIN`
-    is added.
+    are covered too, unless `whole_line` is False or the run is a mark of a glyph
+    or two (a side marker, or one glyph read in the anatomy: it covers its own
+    glyphs, not a long candidate around it); a margin of :data:`_MARGIN` is added.
     """
     rows, cols = shape
+    whole_line = whole_line and not _is_mark(run)
     if box.turns or box.tilt:  # side or tilted text: the whole (one-line) box
         run = [Word("", PAD, PAD, box.y1 - box.y0 - PAD, box.x1 - box.x0 - PAD,
                      float(np.mean([w.conf for w in run])))]

@@ -94,7 +94,9 @@ class Ink:
     median: U8  # (rows, cols, planes): temporal median of the planes
     static: npt.NDArray[np.bool_] | None  # (rows, cols); None for one frame
     extremes: U8  # (rows, cols, 2): thin strokes at the highest, lowest value present (0/255)
-    span: tuple[float, float]  # the lowest and highest value present (of the brightest channel)
+    gray: npt.NDArray[np.float32] | None  # (rows, cols): the brightest channel's values (of
+    # the temporal median), for overlay crops; None without overlays
+    span: tuple[float, float]  # the lowest and highest value present in `gray`
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -118,11 +120,11 @@ class Ink:
             static = spread.max(axis=-1) <= _STATIC_TOLERANCE
         if not overlays:
             return cls(frames, lo, hi, median, static, np.zeros((*median.shape[:2], 2), np.uint8),
-                       (lo, hi))
+                       None, (lo, hi))
         image = sample[0] if n == 1 else np.median(sample, axis=0)
         gray = np.asarray(image.max(axis=-1) if image.ndim == 3 else image, dtype=np.float32)
         span = (float(gray.min()), float(gray.max())) if like is None else like.span
-        return cls(frames, lo, hi, median, static, _extremes(gray, *span), span)
+        return cls(frames, lo, hi, median, static, _extremes(gray, *span), gray, span)
 
     def planes(self, index: slice | int = slice(None), box: Box | None = None) -> U8:
         """Ink planes ``(frames, rows, cols, planes)`` of `index`, inside `box`."""
@@ -169,11 +171,9 @@ class Ink:
         edges (mid values, the anatomy, fade to white). Either reading may fail alone.
         """
         mask = self.extremes[box.y0 : box.y1, box.x0 : box.x1, box.extreme - 1 : box.extreme]
-        n = self.frames.shape[0]
-        part = self.frames[:, box.y0 : box.y1, box.x0 : box.x1]
-        if n > 1:
-            part = np.median(part[_sampled(n)], axis=0)[np.newaxis]
-        gray = part[0].max(axis=-1).astype(np.float32)
+        if self.gray is None:  # no overlay strokes, so no overlay boxes
+            raise ValueError("an overlay box on ink made without overlays")
+        gray = self.gray[box.y0 : box.y1, box.x0 : box.x1]
         lo, hi = self.span
         width = max(_NEAR_EXTREME * (hi - lo), 1.0)
         return [(mask, None)] + [
