@@ -1,8 +1,9 @@
 """PHI hints: the identifying strings a file carries, to find them in free text.
 
 Hints are taken from the original header before cleaning and live in memory
-only. :meth:`PhiHints.scrub` removes every hint, plus generic identifier
-patterns (dates, long digit runs, phone numbers), from descriptive text.
+only. :meth:`PhiHints.scrub` removes every hint, in any spelling (names in any
+order and case, IDs with or without separators, the birth date in common date
+forms), and every identifier :mod:`medscrub.recognizers` finds by its form.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from medscrub import recognizers
 from medscrub.dicom.elements import Node
 from medscrub.dicom.values import DEFAULT_ENCODINGS, strings, tag_of
 
@@ -44,14 +46,9 @@ _NAME_KEYWORDS = (
 _PLACE_KEYWORDS = ("InstitutionName", "InstitutionalDepartmentName", "PatientAddress")
 _DATE_KEYWORDS = ("PatientBirthDate",)
 
-_GENERIC = (
-    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}",  # numeric dates
-    r"\d{6,}",  # record numbers, accession numbers, compact dates
-    r"\+?\d[\d ()-]{7,}\d",  # telephone numbers
-)
 _EDGE = r"(?<![A-Za-z0-9])(?:{})(?![A-Za-z0-9])"
-_TIDY = re.compile(r"[\s^,;:]*\s[\s^,;:]*|\^+")
 _MIN_LEN = 2
+_SEPARATOR = r"[\s./-]?"  # an ID written with separators: 4821337, 482-1337, 482 13 37
 
 
 def _date_spellings(value: str) -> list[str]:
@@ -100,22 +97,36 @@ class PhiHints:
         return self.names | self.ids | self.places | self.dates
 
     def scrub(self, text: str) -> tuple[str, int]:
-        """Remove hints and generic identifier patterns; return text and count."""
-        pattern = _pattern(tuple(sorted(self.all(), key=len, reverse=True)))
-        cleaned, count = pattern.subn(" ", text)
-        if count:
-            cleaned = _TIDY.sub(" ", cleaned).strip()
-        return cleaned, count
+        """Remove hints and every recognized identifier; return text and count."""
+        return recognizers.scrub(text, self._pattern())
+
+    def kinds_in(self, text: str) -> frozenset[str]:
+        """The kinds of identifier in `text` (``"known"`` for a hint), never the values."""
+        return frozenset(span.kind for span in recognizers.find(text, self._pattern()))
+
+    def _pattern(self) -> re.Pattern[str] | None:
+        hints = tuple(sorted(self.all(), key=len, reverse=True))
+        return _pattern(hints, self.ids) if hints else None
 
 
 _cache: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
-def _pattern(hints: tuple[str, ...]) -> re.Pattern[str]:
+def _spelling(hint: str, is_id: bool) -> str:
+    """A pattern for `hint`: spaces as any run of spaces or carets; an ID's characters
+    with or without a separator between them."""
+    if is_id:
+        bare = [ch for ch in hint if ch.isalnum()]
+        if len(bare) >= 4:
+            return _SEPARATOR.join(re.escape(ch) for ch in bare)
+    return re.escape(hint).replace(r"\ ", r"[\s^]+")
+
+
+def _pattern(hints: tuple[str, ...], ids: frozenset[str]) -> re.Pattern[str]:
     compiled = _cache.get(hints)
     if compiled is None:
-        literal = [re.escape(h).replace(r"\ ", r"[\s^]+") for h in hints]
-        compiled = re.compile(_EDGE.format("|".join([*literal, *_GENERIC])), re.IGNORECASE)
+        literal = [_spelling(h, h in ids) for h in hints]
+        compiled = re.compile(_EDGE.format("|".join(literal)), re.IGNORECASE)
         if len(_cache) > 256:
             _cache.clear()
         _cache[hints] = compiled

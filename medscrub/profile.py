@@ -70,7 +70,7 @@ _RECIPE_KEYS = frozenset(
     {
         "name", "base", "options", "actions", "private_creators", "pixels", "lossy",
         "text_mode", "scan_modalities", "trust_burned_in_annotation", "rename", "remove_dates",
-        "face_method", "face_margin", "keep_icc", "detectors",
+        "face_method", "face_margin", "keep_icc", "detectors", "keep_only",
     }
 )
 TextMode = Literal["phi", "all-text"]
@@ -142,6 +142,10 @@ class Profile:
     detectors : Mapping[str, tuple[str, ...]]
         The detectors that fill each role (``"text"``, ``"face"``); every one named
         runs. A role not given keeps its default (:data:`DEFAULT_DETECTORS`).
+    keep_only : tuple of (str, tuple of int)
+        If given, the only attributes kept as they are, in groups of (why it is
+        safe, tags): every other attribute the table would keep, or does not list,
+        is removed (a recipe's own K actions are kept too). Empty: no such list.
     """
 
     name: str = "basic"
@@ -160,6 +164,7 @@ class Profile:
     keep_icc: bool = True
     detectors: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType(dict(DEFAULT_DETECTORS)))
+    keep_only: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("tag_actions", "group_actions", "creator_actions"):
@@ -217,6 +222,7 @@ class Profile:
             dict(self.creator_actions), self.pixel_rules, self.lossy, self.text_mode,
             self.scan_modalities, self.trust_burned_in_annotation, self.rename,
             self.face_method, self.face_margin, self.keep_icc, dict(self.detectors),
+            self.keep_only,
         ))
 
     @classmethod
@@ -308,6 +314,28 @@ def _detector_table(data: object, origin: str) -> dict[str, tuple[str, ...]]:
             for role, names in data.items()}
 
 
+def _keep_only(data: object, origin: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """A recipe's ``[[keep_only]]``: groups of attributes kept as they are, each with
+    ``why`` (what makes them safe to keep) and ``attributes`` (keywords)."""
+    if not isinstance(data, list):
+        raise ProfileError(f"{origin}: [[keep_only]] must be a list of tables")
+    groups = []
+    for entry in data:
+        if not isinstance(entry, dict) or set(entry) != {"why", "attributes"}:
+            raise ProfileError(f"{origin}: each [[keep_only]] needs why and attributes")
+        why, keywords = entry["why"], entry["attributes"]
+        if not isinstance(why, str) or not why.strip() or not isinstance(keywords, list):
+            raise ProfileError(f"{origin}: [[keep_only]] why is a text, attributes a list")
+        tags = []
+        for keyword in keywords:
+            tag = tag_for_keyword(str(keyword))
+            if tag is None:
+                raise ProfileError(f"{origin}: [[keep_only]] {keyword!r} is not a keyword")
+            tags.append(int(tag))
+        groups.append((" ".join(why.split()), tuple(tags)))
+    return tuple(groups)
+
+
 def _unlisted_date_tags() -> list[int]:
     """Date and date-time attributes of the data dictionary that Table E.1-1 does not list.
 
@@ -364,6 +392,8 @@ def _profile_from_mapping(data: Mapping[str, Any], origin: str) -> Profile:
             face_margin=_fraction(data.get("face_margin", base.face_margin), origin),
             keep_icc=bool(data.get("keep_icc", base.keep_icc)),
             detectors={**base.detectors, **_detector_table(data.get("detectors", {}), origin)},
+            keep_only=_keep_only(data["keep_only"], origin) if "keep_only" in data
+            else base.keep_only,
         )
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None

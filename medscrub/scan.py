@@ -51,7 +51,15 @@ from medscrub.dicom.io import (
     sop_class,
 )
 from medscrub.dicom.pixels import View, decode_frames
-from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, is_known_public, strings, tag_of
+from medscrub.dicom.values import (
+    DEFAULT_ENCODINGS,
+    decode_text,
+    encodings_for,
+    is_free_text,
+    is_known_public,
+    strings,
+    tag_of,
+)
 from medscrub.errors import MedscrubError, UnsupportedInputError
 from medscrub.files import FileKind, classify, walk
 from medscrub.hints import PhiHints
@@ -263,36 +271,41 @@ def _placeholder(value: object) -> bool:
     return isinstance(value, bytes) and _PLACEHOLDER.match(value) is not None
 
 
-def _header_places(node: Node, table: ActionTable, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(kind, where) for every identifying place in a data set tree."""
+def _header_places(node: Node, table: ActionTable, hints: PhiHints,
+                   prefix: str = "") -> Iterator[tuple[str, str, str]]:
+    """(kind, where, detail) for every identifying place in a data set tree."""
     for tag, elem in node.items():
         group = tag >> 16
         if group == _PIXEL_GROUP or tag & 0xFFFF == 0 or _empty(elem.value):
             continue
         if group & 1:
-            yield "private", prefix + _group_text(tag)
+            yield "private", prefix + _group_text(tag), ""
             continue
         if 0x6000 <= group <= 0x601E:
-            yield "overlay", prefix + _group_text(tag)
+            yield "overlay", prefix + _group_text(tag), ""
             continue
         if 0x5000 <= group <= 0x501E:
-            yield "curve", prefix + _group_text(tag)
+            yield "curve", prefix + _group_text(tag), ""
             continue
         if tag == _ICON_SEQUENCE:
-            yield "icon", prefix + _name(tag)
+            yield "icon", prefix + _name(tag), ""
             continue
         if not is_known_public(tag):
-            yield "header", prefix + _tag_text(tag)
+            yield "header", prefix + _tag_text(tag), ""
             continue
         action = table.public(tag)
         if isinstance(elem.value, list):
             if action in ("X", "Z"):  # the whole sequence goes (D and C walk its items)
-                yield "header", prefix + _name(tag)
+                yield "header", prefix + _name(tag), ""
             else:
                 for item in elem.value:
-                    yield from _header_places(item, table, f"{prefix}{_name(tag)}>")
+                    yield from _header_places(item, table, hints, f"{prefix}{_name(tag)}>")
         elif (action not in (None, "K") or elem.vr in _DATE_VRS) and not _placeholder(elem.value):
-            yield "uid" if elem.vr == "UI" else "header", prefix + _name(tag)
+            yield "uid" if elem.vr == "UI" else "header", prefix + _name(tag), ""
+        elif action in (None, "K") and is_free_text(tag, elem.vr):  # kept, yet identifying?
+            kinds = hints.kinds_in(decode_text(elem, DEFAULT_ENCODINGS))
+            if kinds:
+                yield "header", prefix + _name(tag), "free text: " + ", ".join(sorted(kinds))
 
 
 @functools.lru_cache(maxsize=1)
@@ -300,12 +313,14 @@ def _basic_table() -> ActionTable:
     return ActionTable.for_profile(Profile())
 
 
-def header_findings(node: Node) -> list[Finding]:
-    """Identifying header places of a data set tree, counted by (kind, where)."""
-    counts = Counter(_header_places(node, _basic_table()))
+def header_findings(node: Node, hints: PhiHints | None = None) -> list[Finding]:
+    """Identifying header places of a data set tree, counted by (kind, where): what the
+    Basic Profile would change, and kept free text that holds an identifier (one
+    :mod:`medscrub.recognizers` finds, or one of `hints`)."""
+    counts = Counter(_header_places(node, _basic_table(), hints or PhiHints()))
     if embedded_overlay_bits(node):
-        counts["overlay", "Pixel Data (unused high bits)"] += 1
-    return [Finding(kind, where, n) for (kind, where), n in counts.items()]
+        counts["overlay", "Pixel Data (unused high bits)", ""] += 1
+    return [Finding(kind, where, n, detail=detail) for (kind, where, detail), n in counts.items()]
 
 
 # -- file and folder names ---------------------------------------------------------
@@ -488,7 +503,7 @@ def _scan_content(path: Path, options: ScanOptions, progress: _Progress) -> None
             encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
             hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
         progress.known = Known.of(file.body, hints)
-        progress.findings += header_findings(file.body)
+        progress.findings += header_findings(file.body, hints)
         if options.pixels and PIXEL_DATA in file.body:
             found, progress.frames = _dicom_pixels(file, hints)
             progress.findings += found

@@ -224,3 +224,30 @@ def test_faces_are_found(tmp_path: Path) -> None:
     assert face.box is not None
     y0, x0, y1, x1 = face.box  # the astronaut's face: upper middle of the picture
     assert 10 <= y0 < y1 <= 110 and 70 <= x0 < x1 <= 160
+
+
+def test_kept_free_text_holding_an_identifier_is_reported(tmp_path: Path) -> None:
+    """Text the table does not list, in a kept sequence, holding a phone number or the
+    patient's name is reported by kind, never by value, and is gone from the cleaned
+    output; a waveform annotation (a row medscrub adds to the table) is reported too."""
+    import pydicom
+
+    ds = make_ct(0, instance=1)
+    note = pydicom.Dataset()
+    note.UnformattedTextValue = "ST elevation"
+    note.PulserNotes = "call 555-0199"
+    note.CalibrationNotes = f"checked with {ds.PatientName.family_name} present"
+    ds.WaveformAnnotationSequence = pydicom.Sequence([note])
+    ds.IndicationDescription = "routine"  # kept text without an identifier: not reported
+    src = tmp_path / "in" / "ecg.dcm"
+    src.parent.mkdir()
+    ds.save_as(src, enforce_file_format=True)
+    before = scan_file(src, "ecg.dcm", ScanOptions(pixels=False))
+    free = {f.where: f.detail for f in before.findings if f.detail.startswith("free text")}
+    assert "WaveformAnnotationSequence>UnformattedTextValue" in _where(before, "header")
+    assert free == {"WaveformAnnotationSequence>PulserNotes": "free text: phone",
+                    "WaveformAnnotationSequence>CalibrationNotes": "free text: known"}
+    assert "555" not in json.dumps(before.to_dict())
+    Pipeline(key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "out")
+    after = scan_file(tmp_path / "out" / "ecg.dcm", "ecg.dcm", ScanOptions(pixels=False))
+    assert not [f for f in after.findings if f.detail.startswith("free text")]

@@ -112,3 +112,68 @@ def test_share_removes_free_text_descriptions_at_any_depth(tmp_path: Path) -> No
                           options=frozenset({"clean_descriptors"}))
     Pipeline(descriptors, key=SecretKey.from_text(KEY_TEXT)).run(src, tmp_path / "kept")
     assert "ImageComments" in pydicom.dcmread(tmp_path / "kept" / "ct.dcm")
+
+
+def test_share_keeps_only_what_a_viewer_needs(tmp_path: Path) -> None:
+    """Every attribute left in a share output is one the profile keeps on purpose
+    (with a reason), one the table replaces (a dummy, an empty value, a new UID), or
+    one medscrub writes about the de-identification; acquisition parameters, device
+    labels and text the table does not list are gone. A recipe's own K still keeps."""
+    from medscrub.dicom.actions import ActionTable
+
+    ds = make_ct(0, instance=1)
+    ds.KVP = "120"  # acquisition parameters: not needed to show the image
+    ds.ConvolutionKernel = "B30f"
+    ds.CalibrationNotes = "phantom run"  # free text the table does not list
+    ds.WindowCenterWidthExplanation = "Dr Adams' window"
+    src = tmp_path / "in" / "ct.dcm"
+    src.parent.mkdir()
+    ds.save_as(src, enforce_file_format=True)
+    share = _header_only(Profile.preset("share"))
+    [result] = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(
+        src, tmp_path / "out").results
+    out = pydicom.dcmread(tmp_path / "out" / str(result.output))
+    kept = {tag for _why, tags in share.keep_only for tag in tags}
+    table = ActionTable.for_profile(Profile())
+    written = {tag_for_keyword(k) for k in (
+        "PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence",
+        "LongitudinalTemporalInformationModified")}
+    for elem in out:
+        assert (elem.tag in kept or elem.tag in written
+                or table.public(elem.tag) in ("Z", "D", "U", "C")), elem.keyword
+    for keyword in ("KVP", "ConvolutionKernel", "CalibrationNotes",
+                    "WindowCenterWidthExplanation"):
+        assert keyword not in out, keyword
+    assert out.Rows == ds.Rows and out.WindowCenter == ds.WindowCenter
+    assert out.PixelData == ds.PixelData
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('base = "share"\n[actions]\nKVP = "K"\n')
+    mine = _header_only(load_recipe(recipe))
+    assert mine.keep_only == share.keep_only
+    [result] = Pipeline(mine, key=SecretKey.from_text(KEY_TEXT)).run(
+        src, tmp_path / "mine").results
+    assert pydicom.dcmread(tmp_path / "mine" / str(result.output)).KVP == 120
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ('[[keep_only]]\nwhy = "rows"\nattributes = ["NoSuchKeyword"]\n', "not a keyword"),
+    ('[[keep_only]]\nattributes = ["Rows"]\n', "needs why and attributes"),
+    ('keep_only = "Rows"\n', "list of tables"),
+])
+def test_keep_only_is_checked(tmp_path: Path, text: str, error: str) -> None:
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(text)
+    with pytest.raises(ProfileError, match=error):
+        load_recipe(recipe)
+
+
+def test_actions_explains_why_share_keeps_each_attribute(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from medscrub.cli.main import main
+
+    assert main(["actions", "--profile", "share"]) == 0
+    out = capsys.readouterr().out
+    assert "keeps only these attributes" in out
+    for why, tags in Profile.preset("share").keep_only:
+        assert f"Kept: {why}." in out
+        assert all(pydicom.datadict.keyword_for_tag(t) in out for t in tags)

@@ -25,6 +25,7 @@ from medscrub.dicom.values import (
     decode_text,
     dictionary_vr,
     encodings_for,
+    is_free_text,
     is_known_public,
     strings,
     text_element,
@@ -132,6 +133,7 @@ class _Cleaner:
             if self.table.private_element(tag, creators.get(block)) == "K":
                 kept_blocks.add(block)
                 self._walk_items(node[tag], mode, encodings)
+                self._scrub_kept(node, tag, encodings)
             else:
                 self._remove(node, tag)
         for tag in private:
@@ -168,8 +170,22 @@ class _Cleaner:
                 self._remap(node, tag)
         elif mode == "clean" and vr in _CLEANED_TEXT_VRS:
             self._clean_value(node, tag, vr, encodings)
-        elif mode == "dummy" and vr in _DUMMIED_TEXT_VRS:
-            self._dummy(node, tag, vr)
+        elif (mode == "dummy" and vr in _DUMMIED_TEXT_VRS) or (vr == "PN" and elem.value):
+            self._dummy(node, tag, vr)  # a person's name the table does not list: never kept
+        else:
+            self._scrub_kept(node, tag, encodings)
+
+    def _scrub_kept(self, node: Node, tag: int, encodings: list[str]) -> None:
+        """Clean a kept text value (an attribute the table does not list, a kept private
+        element) of identifiers, if it holds any: it is otherwise left as it is."""
+        elem = node[tag]
+        if not elem.value or not is_free_text(tag, elem.vr):
+            return
+        text = decode_text(elem, encodings)
+        scrubbed = [self.hints.scrub(v) for v in text.split("\\")]
+        if any(count for _value, count in scrubbed):
+            node[tag] = text_element(elem.vr, "\\".join(v for v, _ in scrubbed), encodings)
+            self.counts["C"] += 1
 
     def _apply(self, node: Node, tag: int, action: str, mode: str, encodings: list[str]) -> None:
         if action == "X":

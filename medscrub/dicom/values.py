@@ -16,6 +16,7 @@ __all__ = [
     "decode_text",
     "dictionary_vr",
     "encodings_for",
+    "is_free_text",
     "is_known_public",
     "strings",
     "tag_of",
@@ -58,6 +59,15 @@ def tag_of(keyword: str) -> int:
     if tag is None:
         raise KeyError(keyword)
     return int(tag)
+
+
+#: Code values (SNOMED and DCM codes are digit runs) and versions: never free text.
+_CODES = frozenset({0x00080100, 0x00080119, 0x00080103})  # Code Value, Long Code Value, version
+
+
+def is_free_text(tag: int, vr: str) -> bool:
+    """Whether an element of `vr` may hold free text a person wrote (not a code)."""
+    return vr in TEXT_VRS and tag not in _CODES
 
 
 def encodings_for(node: Node, parent: list[str]) -> list[str]:

@@ -84,7 +84,7 @@ def test_options_on_the_command_line(samples: Path, tmp_path: Path) -> None:
 def test_actions_lists_every_row(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["actions", "--option", "retain_patient_characteristics"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 621
+    assert len(lines) == 623
     assert any("K  Patient's Age" in line for line in lines)
     assert any(line.startswith("(50xx,xxxx)") for line in lines)
 

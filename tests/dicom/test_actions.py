@@ -27,4 +27,5 @@ def test_options_and_recipe_overrides_show() -> None:
     assert kept["Study Description"] == "K"  # the recipe's word beats the option's C
     assert kept["Series Description"] == "C"
     assert kept["Overlay Data"] == "K"
-    assert len(kept) == 621
+    assert kept["Multiplex Group Label"] == kept["Unformatted Text Value"] == "C"
+    assert len(kept) == 623  # the table's rows, two added rows and the private row

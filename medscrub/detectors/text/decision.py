@@ -3,10 +3,12 @@
 Words are grouped into runs (words of one line with no wide gap); a run is PHI
 when it holds an identifier label (Name, DOB, MRN...), a header hint (names,
 IDs, places, birth-date spellings; compared after folding the OCR confusions
-O/0, I/l/1, S/5, B/8, Z/2, and allowing an edit or two in long hints) or a
-generic identifier (numeric dates, dates with a month name, 6+ digit runs,
-telephone numbers). A PHI run is reported across its whole candidate line, so a
-name split into tokens is covered end to end. OCR text never leaves the text
+O/0, I/l/1, S/5, B/8, Z/2, and allowing an edit or two in long hints) or an
+identifier :mod:`medscrub.recognizers` finds by its form (dates, telephone
+numbers, record numbers, names after a title...), read as written and with
+confusable letters read as digits in mostly numeric words. A PHI run is
+reported across its whole candidate line, so a name split into tokens is
+covered end to end. OCR text never leaves the text
 detector: it is not stored, logged or returned.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medscrub import recognizers
 from medscrub.detectors.text.proposal import PAD, Box
 from medscrub.hints import PhiHints
 from medscrub.model import Region
@@ -56,21 +59,6 @@ _LABELS = frozenset(
 #: Overlay field names one letter away from a label ("Ser:" series, "Acq:" acquisition).
 _OVERLAY_FIELDS = frozenset({"5ER", "ACQ"})  # folded as labels are (S reads as 5)
 _BEFORE_COLON = re.compile(r"(?<![A-Za-z0-9|])([A-Za-z|]{3,})\s?[:;]")  # "Sex:", "hex;"
-_GENERIC = re.compile(
-    r"(?<![A-Za-z0-9])\+?\d[\d ()-]{7,}\d(?![A-Za-z0-9])"  # telephone numbers
-    r"|\d{6,}"  # record numbers, accession numbers, compact dates (also inside words)
-)
-_NUMERIC_DATE = re.compile(  # 2021-12-31, 31/12/2021, 12.31.21 (OCR may space them)
-    r"(?<![A-Za-z0-9])(\d{1,4}) ?[./-] ?(\d{1,2}) ?[./-] ?(\d{1,4})(?![A-Za-z0-9])"
-)
-_MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
-_TEXT_DATE = re.compile(  # dates with a month name: 12-Dec-2022, 24-MAY-02, 12 December
-    # 2022, Dec 12, 2022, 2013 Jul 13
-    rf"(?<![A-Z0-9])(?:\d{{1,2}}[ ./-]*{_MONTH}[ ./,-]*\d{{2,4}}"
-    rf"|{_MONTH}[ ./-]*\d{{1,2}}[ ,./-]+\d{{4}}"
-    rf"|\d{{4}}[ ./-]*{_MONTH}[ ./-]*\d{{1,2}})(?![A-Z0-9])",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +230,7 @@ class Matcher:
         if any(_is_misread_label(m.group(1)) for m in _BEFORE_COLON.finditer(raw)):
             return True
         text = _digits(raw)
-        if any(_GENERIC.search(t) or _has_date(t) for t in (text, _SPLIT_DIGITS.sub("", text))):
-            return True
-        if _TEXT_DATE.search(" ".join(w.text for w in run)):
+        if any(recognizers.holds_identifier(t) for t in (raw, text, _SPLIT_DIGITS.sub("", text))):
             return True
         return self._has_token(_fold(text), _MIN_HINT)
 
@@ -283,19 +269,6 @@ def _is_misread_label(token: str) -> bool:
     return len(folded) >= 3 and folded not in _OVERLAY_FIELDS and any(
         len(label) == len(folded) and sum(a != b for a, b in zip(label, folded, strict=True)) == 1
         for label in _LABELS)
-
-
-def _has_date(text: str) -> bool:
-    """Whether `text` holds a numeric date: day, month and year in a common order."""
-    for match in _NUMERIC_DATE.finditer(text):
-        first, middle, last = match.groups()
-        a, b, c = int(first), int(middle), int(last)
-        if len(first) == 4:  # year-month-day
-            if 1 <= b <= 12 and 1 <= c <= 31 and len(last) <= 2:
-                return True
-        elif len(last) in (2, 4) and 1 <= a <= 31 and 1 <= b <= 31 and min(a, b) <= 12:
-            return True  # day-month-year or month-day-year
-    return False
 
 
 def _pairs(text: str) -> set[str]:
