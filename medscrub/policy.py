@@ -8,6 +8,7 @@ for. :func:`check_copyable` refuses what medscrub never copies.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from medscrub.dicom.elements import PIXEL_DATA, Node
@@ -36,10 +37,20 @@ _PHOTOGRAPHIC_CLASSES = frozenset({
     "1.2.840.10008.5.1.4.1.1.77.1.5.2",
 })
 _PHOTOGRAPHIC_MODALITIES = frozenset({"XC", "ES", "OP", "GM", "SM"})
+#: Image Type values, and words of a derived image's description, that mark a 3-D
+#: rendering (a volume-rendered head CT shows the face), whatever its modality. A 3-D
+#: *acquisition* (an MR "3D" series) is slices, and is not one.
+_RENDERING_TYPES = frozenset({"VRT", "VR", "VOLUME_RENDER", "VOLUME RENDER", "VOLUME RENDERING",
+                              "SSD", "SURFACE", "SURFACE RENDER", "3D", "CINEMATIC"})
+_RENDERING_WORDS = re.compile(
+    r"\b(?:VRT|VR|3D[ _-]?(?:RECON|RENDER|VR|VRT|SSD)\w*|VOLUME[ _-]?REND\w*"
+    r"|SURFACE[ _-]?REND\w*|SSD|CINEMATIC\w*)\b", re.IGNORECASE)
 _DIRECTORY_RECORDS = tag_of("DirectoryRecordSequence")
 _ENCAPSULATED_DOCUMENT = tag_of("EncapsulatedDocument")
 _BURNED_IN_ANNOTATION = tag_of("BurnedInAnnotation")
 _SAMPLES_PER_PIXEL = tag_of("SamplesPerPixel")
+_IMAGE_TYPE = tag_of("ImageType")
+_DESCRIPTIONS = (tag_of("SeriesDescription"), tag_of("DerivationDescription"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +122,33 @@ def plan_pixels(file: DicomFile, profile: Profile) -> PixelPlan:
 
 
 def may_show_faces(klass: str, modality: str, body: Node) -> bool:
-    """Whether Clean Recognizable Visual Features looks for faces in an image (scan
-    follows the same rule): photographic SOP classes and modalities, and colour
-    images of any kind but ultrasound (colour Doppler cines of hundreds of frames,
-    which cannot show a face)."""
+    """Whether Clean Recognizable Visual Features looks for faces in a DICOM image; the
+    one rule the pipeline and scan follow (every photo file is searched).
+
+    Searched, greyscale, palette or colour alike: photographic SOP classes (VL
+    photographs, endoscopy, microscopy, Secondary Capture: screenshots and scanned
+    pictures) and modalities (XC, ES, OP, GM, SM); 3-D renderings of any modality
+    (Image Type VRT, VOLUME RENDER, SSD, 3D...; or a derived image described as a
+    volume or surface rendering); every other colour image but ultrasound. Not
+    searched: greyscale cross-sections and projections (CT, MR, PET slices,
+    radiographs, mammograms) and ultrasound (colour Doppler cines of hundreds of
+    frames), which cannot show a recognisable face.
+    """
     if klass in _PHOTOGRAPHIC_CLASSES or modality.upper() in _PHOTOGRAPHIC_MODALITIES:
         return True
+    if _is_rendering(body):
+        return True
     return modality.upper() != "US" and us_value(body.get(_SAMPLES_PER_PIXEL), 1) >= 3
+
+
+def _is_rendering(body: Node) -> bool:
+    """Whether the header says the image is a 3-D rendering."""
+    image_type = [v.upper() for v in strings(body, _IMAGE_TYPE, DEFAULT_ENCODINGS)]
+    if set(image_type) & _RENDERING_TYPES:
+        return True
+    derived = bool(image_type) and image_type[0] == "DERIVED"
+    return derived and any(_RENDERING_WORDS.search(text) for tag in _DESCRIPTIONS
+                           for text in strings(body, tag, DEFAULT_ENCODINGS))
 
 
 def _looks_for_text(profile: Profile, modality: str, body: Node) -> bool:

@@ -173,6 +173,32 @@ def test_cross_sections_are_out_of_the_face_step(samples: dict[str, FaceSample])
     assert FACES_NOT_CHECKED not in cleaned.warnings
 
 
+@pytest.mark.parametrize(("image_type", "description", "searched"), [
+    ("DERIVED\\SECONDARY\\VRT", "", True),  # a volume rendering, by Image Type
+    ("DERIVED\\SECONDARY\\AXIAL", "3D Volume Rendering head", True),  # by its description
+    ("DERIVED\\SECONDARY\\MPR", "", False),  # a reformatted slice
+    ("ORIGINAL\\PRIMARY\\AXIAL", "T1 3D MPRAGE", False),  # a 3-D acquisition: slices
+])
+def test_greyscale_3d_renderings_get_the_face_step(
+        samples: dict[str, FaceSample], image_type: str, description: str,
+        searched: bool) -> None:
+    """A volume-rendered head CT shows the face: it is searched though greyscale CT,
+    while slices (reformatted, or of a 3-D acquisition) are not."""
+    sample = samples["astronaut-h96-gray"]
+    grey = sample.image[..., 0]
+    ds = pydicom.dcmread(io.BytesIO(dicom_photo(np.dstack([grey] * 3), CT_IMAGE, "CT")))
+    ds.set_pixel_data(grey, "MONOCHROME2", 8)
+    ds.ImageType = image_type
+    ds.SeriesDescription = description
+    buf = DicomBytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    cleaned = Pipeline(Profile(options=FACES)).redact_dicom_bytes(buf.getvalue())
+    out = pydicom.dcmread(io.BytesIO(cleaned.data)).pixel_array
+    assert [r.kind for r in cleaned.regions] == (["face"] if searched else [])
+    for y0, x0, y1, x1 in sample.faces:
+        assert (out[y0:y1, x0:x1] == 0).all() == searched
+
+
 class _StubbornFaces(StubDetector):
     """A third-party face detector that finds the same face whatever the pixels."""
 
