@@ -34,10 +34,12 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
+    JPEGExtended12Bit,
     JPEGLSLossless,
     RLELossless,
 )
 
+from medscrub.dicom.jpeg12 import decode_jpeg12
 from medscrub.errors import EncodeError, UnsupportedInputError
 from medscrub.limits import active
 from medscrub.profile import LossyPolicy
@@ -118,6 +120,9 @@ def decode_frames(ds: Dataset) -> DecodedPixels:
         # pydicom annotates its keyword options loosely
         arr, meta = decoder.as_array(ds, as_rgb=False)  # type: ignore[arg-type]
     except Exception as exc:  # backends raise many kinds of error
+        if syntax == JPEGExtended12Bit and int(ds.get("BitsStored", 8) or 8) > 8:
+            return DecodedPixels(decode_jpeg12(ds), str(ds.PhotometricInterpretation),
+                                 int(ds.BitsStored), syntax, 16)
         raise UnsupportedInputError(f"pixel data cannot be decoded ({_refusal(exc)})") from None
     n = int(meta.get("number_of_frames", 1) or 1)
     rows, cols = int(meta["rows"]), int(meta["columns"])

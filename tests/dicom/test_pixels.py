@@ -77,7 +77,7 @@ def test_every_transfer_syntax_round_trips(path: Path, tmp_path: Path) -> None:
     try:
         before, photometric, syntax, ds = frames_of(data)
     except UnsupportedInputError:
-        pytest.skip("this pixel data cannot be decoded here (e.g. 12-bit JPEG needs a GPL codec)")
+        pytest.skip("this pixel data cannot be decoded (malformed, truncated or unsupported)")
     box = box_for(before.shape[1], before.shape[2])
     outcome, out, reason = run_with_box(path, tmp_path, box)
     assert outcome is Outcome.CLEANED, reason
@@ -185,3 +185,47 @@ def test_overlay_bits_in_pixel_data_are_cleared(tmp_path: Path) -> None:
     raw = np.frombuffer(again.PixelData, dtype="<u2")
     assert not np.any(raw & 0xF000)
     assert np.array_equal(raw.reshape(256, 256), values & 0x0FFF)
+
+
+def test_12_bit_jpeg_extended_decodes_and_is_redacted(tmp_path: Path) -> None:
+    """12-bit JPEG Extended goes through GDCM's own reader (permissive licence): the
+    stored values match the reference decoder's, a box is redacted, the output is
+    written uncompressed; a stream whose scan header is invalid is refused, not decoded
+    (GDCM's 12-bit path corrupts memory on it)."""
+    from pydicom.data import get_testdata_file
+
+    src = Path(get_testdata_file("JPGExtended.dcm"))
+    frames, _photometric, syntax, _ds = frames_of(src.read_bytes())
+    assert syntax == "1.2.840.10008.1.2.4.51" and frames.dtype == np.uint16
+    assert frames.shape == (1, 1024, 256, 1)
+    assert (frames[0, 420, 140, 0], frames[0, 230, 120, 0]) == (244, 95)
+    outcome, out, reason = run_with_box(src, tmp_path, (100, 50, 200, 150))
+    assert outcome is Outcome.CLEANED, reason
+    after, _p, after_syntax, _a = frames_of(out)
+    assert after_syntax == str(ExplicitVRLittleEndian)
+    assert (after[0, 100:200, 50:150] == 0).all()
+    assert after[0, 420, 140, 0] == 244
+
+    bad = Path(get_testdata_file("JPEG-lossy.dcm"))  # same image, scan ends at coefficient 0
+    with pytest.raises(UnsupportedInputError, match="invalid scan parameters"):
+        frames_of(bad.read_bytes())
+    outcome, out, reason = run_with_box(bad, tmp_path / "bad", (100, 50, 200, 150))
+    assert outcome is not Outcome.CLEANED and not out
+    assert "invalid scan parameters" in reason and "\n" not in reason
+
+
+def test_12_bit_jpeg_frames_are_checked_before_decoding() -> None:
+    from pydicom.data import get_testdata_file
+    from pydicom.encaps import encapsulate, generate_frames
+
+    ds = pydicom.dcmread(get_testdata_file("JPGExtended.dcm"))
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    for broken, why in ((frame[:40], "truncated segment|no complete frame"),
+                        (b"\x00\x00" + frame[2:], "no JPEG start marker")):
+        ds.PixelData = encapsulate([broken])
+        with pytest.raises(UnsupportedInputError, match=why):
+            decode_frames(ds)
+    ds.PixelData = encapsulate([frame])
+    ds.Rows = 512  # the frame header says 1024
+    with pytest.raises(UnsupportedInputError, match="does not match"):
+        decode_frames(ds)
