@@ -177,3 +177,29 @@ def test_actions_explains_why_share_keeps_each_attribute(
     for why, tags in Profile.preset("share").keep_only:
         assert f"Kept: {why}." in out
         assert all(pydicom.datadict.keyword_for_tag(t) in out for t in tags)
+
+
+def test_an_ecg_keeps_its_waveform_and_loses_its_labels_and_annotations(
+        tmp_path: Path) -> None:
+    """A real ECG (pydicom's waveform_ecg.dcm): share keeps every sample of every
+    channel and drops the channel group labels and the annotation text; the default
+    profile removes the labels and replaces the annotation text with a dummy."""
+    import numpy as np
+    from pydicom.data import get_testdata_file
+
+    src = Path(get_testdata_file("waveform_ecg.dcm"))
+    original = pydicom.dcmread(src)
+    labels = {str(g.MultiplexGroupLabel) for g in original.WaveformSequence}
+    notes = {str(a.UnformattedTextValue) for a in original.WaveformAnnotationSequence
+             if "UnformattedTextValue" in a}
+    for name in ("share", "standard"):
+        profile = _header_only(Profile.preset(name))
+        [result] = Pipeline(profile, key=SecretKey.from_text(KEY_TEXT)).run(
+            src, tmp_path / name).results
+        out = pydicom.dcmread(tmp_path / name / str(result.output))
+        for index in range(len(original.WaveformSequence)):
+            assert np.array_equal(out.waveform_array(index), original.waveform_array(index))
+        assert all("MultiplexGroupLabel" not in g for g in out.WaveformSequence)
+        left = {str(a.UnformattedTextValue) for a in out.get("WaveformAnnotationSequence", [])
+                if "UnformattedTextValue" in a}
+        assert not left & (labels | notes), name
