@@ -15,7 +15,11 @@ refused, never decoded.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -110,10 +114,11 @@ def decode_jpeg12(ds: Dataset) -> npt.NDArray[np.integer]:
         _pixel_module(ds).save_as(path, enforce_file_format=True)
         reader = gdcm.ImageReader()
         reader.SetFileName(str(path))
-        if not reader.Read():
-            raise UnsupportedInputError("12-bit JPEG: GDCM cannot read the pixel data")
-        image = reader.GetImage()
-        raw = image.GetBuffer().encode("utf-8", "surrogateescape")
+        with _quiet_stderr():  # its 8-bit libjpeg says it cannot, before the 12-bit one does
+            if not reader.Read():
+                raise UnsupportedInputError("12-bit JPEG: GDCM cannot read the pixel data")
+            image = reader.GetImage()
+            raw = image.GetBuffer().encode("utf-8", "surrogateescape")
         if image.GetPixelFormat().GetBitsAllocated() != 16:
             raise UnsupportedInputError("12-bit JPEG: GDCM returned an unexpected sample size")
     expected = count * rows * columns * samples * dtype.itemsize
@@ -121,6 +126,20 @@ def decode_jpeg12(ds: Dataset) -> npt.NDArray[np.integer]:
         raise UnsupportedInputError(
             f"12-bit JPEG: GDCM returned {len(raw)} bytes, not {expected}")
     return np.frombuffer(raw, dtype=dtype).reshape(count, rows, columns, samples).copy()
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send what C libraries write to the process's standard error to nowhere."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _pixel_module(ds: Dataset) -> Dataset:
