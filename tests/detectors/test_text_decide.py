@@ -106,6 +106,10 @@ def test_long_words_are_text_at_any_confidence() -> None:
     assert is_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
     assert is_sure_text(_run(("FAKEDOC4HIPPOLYTA", 4.0)))
     assert not is_text(_run(("lllllllll", 4.0)))  # a stripe read as one letter
+    # over anatomy (a stroke candidate), texture reads as long words: they need confidence
+    texture = _run(("eet", 12.0), ("murergeet", 0.0), ("dita", 18.0))
+    assert is_sure_text(texture) and not is_sure_text(texture, long_words=False)
+    assert is_sure_text(_run(("murergeet", 0.0), ("KVP:", 91.0)), long_words=False)
 
 
 def test_short_words_are_sure_text_only_in_capitals_or_digits() -> None:

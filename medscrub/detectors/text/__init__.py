@@ -152,8 +152,12 @@ class TextDetector:
             lines = [r for crop_words in words.get(i, []) for r in runs(crop_words)
                      if is_text(r) or matcher.names_hint(r)]
             if context.mode == "all-text":  # all text goes: the whole line as proposed
-                # (what phi mode would remove included: all-text removes no less)
-                lines = [r for r in lines if is_sure_text(r) or matcher.is_phi(r)]
+                # (what phi mode would remove included: all-text removes no less); a long
+                # word read with no confidence counts on an outlined overlay line or a
+                # photo's text line, not on a stroke candidate over anatomy
+                long_words = bool(box.extreme) or context.photo
+                lines = [r for r in lines
+                         if is_sure_text(r, long_words=long_words) or matcher.is_phi(r)]
                 decided = [([w for r in lines for w in r], True)] if lines else []
             else:
                 decided = [(r, matcher.is_phi(r)) for r in lines]

@@ -112,17 +112,19 @@ def is_text(run: list[Word]) -> bool:
             or _spells_word(run))
 
 
-def is_sure_text(run: list[Word]) -> bool:
-    """Whether a run is surely text: it spells a long word, or one of its words is sure.
+def is_sure_text(run: list[Word], *, long_words: bool = True) -> bool:
+    """Whether a run is surely text: it spells a long word (where `long_words` says such
+    a word counts), or one of its words is sure.
 
     A word is sure when read with :data:`_SURE` confidence, but one or two
     alphanumerics only in capitals or digits (side markers, view codes) read with
     :data:`_SURE_SHORT`, and a short lower-case word (:data:`_SHORT_RUN` letters or
     fewer) only with :data:`_SURE_SHORT`. Stripes, the tips of anatomy and the edges
     of buttons and fills read as short words ("w", "u", "mid"), or as a confident
-    letter beside noise ("F", "vy;r?e?"), are not.
+    letter beside noise ("F", "vy;r?e?"), are not; nor, over busy anatomy, a long
+    "word" read with no confidence from its texture ("murergeet").
     """
-    return _spells_word(run) or any(_is_sure_word(word) for word in run)
+    return (long_words and _spells_word(run)) or any(_is_sure_word(word) for word in run)
 
 
 def _is_sure_word(word: Word) -> bool:
