@@ -83,6 +83,15 @@ def test_a_label_with_one_letter_misread_before_its_colon_is_a_label(matcher: Ma
     assert not matcher.is_phi(_run(("hex", 90.0), ("F", 90.0)))
 
 
+def test_a_label_whose_colon_was_read_as_a_letter_is_a_label(matcher: Matcher) -> None:
+    """Small text: "Sex: O" read as "SexxO:" or "SexvO=", "Age: 022Y" as "Ane= 02?";
+    words that merely begin like a label are not ("Sexual", "Agent", "Series")."""
+    for words in ((("SexxO:", 15.0),), (("SexvO=", 24.0),), (("Ane=", 66.0), ("02?", 5.0))):
+        assert matcher.is_phi(_run(*words)), words
+    for word in ("Sexual", "Agent", "Series", "Patella"):
+        assert not matcher.is_phi(_run((word, 90.0))), word
+
+
 def test_short_lower_case_label_words_read_from_noise_are_not_labels(matcher: Matcher) -> None:
     assert not matcher.is_phi(_run(("id", 41.0), ("«s", 48.0)))
     assert not matcher.is_phi(_run(("pt", 60.0)))

@@ -137,3 +137,16 @@ def test_a_mark_of_one_or_two_glyphs_is_not_a_line() -> None:
     line = box.x1 - box.x0 - 4 + 4  # the strokes (padding off) and the margins
     assert width(Word("kVp:", 4, 4, 20, 40, 90.0), Word("70", 4, 44, 20, 60, 90.0)) == line
     assert width(Word("F3X", 4, 4, 20, 30, 90.0)) == line
+
+
+def test_a_label_read_without_its_value_reaches_over_the_value() -> None:
+    """"Sex:" read alone in a candidate the overlay mask cut at the colon: the value is on
+    the same line to its right, so the PHI region reaches five line heights past the
+    label; a label read with its value, or a line that is not PHI, keeps to its candidate."""
+    box = Box(100, 50, 114, 90)  # 10-px text, PAD around it
+    bare = [Word("Sex:", 2.0, 2.0, 12.0, 36.0, 80.0)]
+    reached = region(bare, box, (400, 400), True, "tesseract")
+    assert reached.x1 == 50 + 36 + 5 * 10 + 2
+    with_value = [*bare, Word("F", 2.0, 30.0, 12.0, 36.0, 80.0)]
+    assert region(with_value, box, (400, 400), True, "tesseract").x1 == box.x1 - 2 + 2
+    assert region(bare, box, (400, 400), False, "tesseract").x1 == 50 + 36 + 2

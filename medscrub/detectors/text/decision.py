@@ -37,6 +37,7 @@ _RUN_GAP = 2.0  # a gap wider than this many line heights ends a run
 _ONE_LINE = 1.6  # a box at most this many run heights tall holds one line
 _MARGIN = 2  # pixels added around a reported run
 _MARK = 2  # alphanumerics of a run that covers only its own glyphs (a mark, not a line)
+_VALUE_REACH = 5.0  # line heights a bare identifier label's region reaches to its right
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
 _MIN_HINT = 3  # shortest hint token compared
@@ -58,7 +59,9 @@ _LABELS = frozenset(
 )
 #: Overlay field names one letter away from a label ("Ser:" series, "Acq:" acquisition).
 _OVERLAY_FIELDS = frozenset({"5ER", "ACQ"})  # folded as labels are (S reads as 5)
-_BEFORE_COLON = re.compile(r"(?<![A-Za-z0-9|])([A-Za-z|]{3,})\s?[:;]")  # "Sex:", "hex;"
+_BEFORE_COLON = re.compile(r"(?<![A-Za-z0-9|])([A-Za-z|]{3,})\s?[:;=]")  # "Sex:", "Ane="
+_COLON_READ_AS = frozenset("5XV1J")  # letters a small colon is read as (folded: S is 5)
+_VALUE_RUN_IN = 5  # characters after a label whose colon was read as a letter
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,9 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
     are covered too, unless `whole_line` is False or the run is a mark of a glyph
     or two (a side marker, or one glyph read in the anatomy: it covers its own
     glyphs, not a long candidate around it); a margin of :data:`_MARGIN` is added.
+    A level identifier label read without its value ("Sex:", "Age") also covers
+    :data:`_VALUE_REACH` line heights to its right, past its candidate: the value
+    follows on the same line, and a candidate cut at the colon leaves it out.
     """
     rows, cols = shape
     whole_line = whole_line and not _is_mark(run)
@@ -174,6 +180,8 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
         x0, x1 = min(x0, box.x0 + PAD), max(x1, box.x1 - PAD)  # the padding is for reading
         if box.y1 - box.y0 <= _ONE_LINE * (y1 - y0) + 2 * PAD:
             y0, y1 = min(y0, box.y0 + PAD), max(y1, box.y1 - PAD)
+        if not (box.turns or box.tilt) and _is_bare_label(run):
+            x1 = max(x1, box.x0 + max(w.x1 for w in run) + _VALUE_REACH * (y1 - y0))
     return Region(
         y0=max(0, int(np.floor(y0)) - _MARGIN),
         x0=max(0, int(np.floor(x0)) - _MARGIN),
@@ -252,7 +260,8 @@ class Matcher:
 
 
 def _is_label(token: str) -> bool:
-    """Whether a token read is an identifier label ("NAMES" too: a colon read as S).
+    """Whether a token read is an identifier label, also with its colon read as a letter
+    ("NAMES") and the value run into it ("SexxO" for "Sex: O", "SexvO").
 
     Short labels in lower case ("id", "pt") are not counted: overlays write
     them in capitals, and OCR reads noise as short lower-case words.
@@ -260,7 +269,17 @@ def _is_label(token: str) -> bool:
     if len(token) <= 3 and token.islower():
         return False
     folded = _fold(token)
-    return folded in _LABELS or (len(folded) >= 5 and folded[:-1] in _LABELS)
+    return folded in _LABELS or (len(folded) >= 5 and folded[:-1] in _LABELS) or any(
+        len(label) >= 3 and folded.startswith(label) and len(folded) > len(label)
+        and folded[len(label)] in _COLON_READ_AS and len(folded) - len(label) <= _VALUE_RUN_IN
+        for label in _LABELS)
+
+
+def _is_bare_label(run: list[Word]) -> bool:
+    """Whether every word of a run is an identifier label (or one misread by a letter):
+    a label read without its value."""
+    tokens = [t for w in run for t in re.split(r"[^0-9A-Za-z|]+", w.text) if t]
+    return bool(tokens) and all(_is_label(t) or _is_misread_label(t) for t in tokens)
 
 
 def _is_misread_label(token: str) -> bool:
