@@ -83,6 +83,17 @@ def test_remove_dates_excludes_retained_dates(tmp_path: Path) -> None:
         load_recipe(recipe)
 
 
+def _shared(ds: pydicom.Dataset, tmp_path: Path) -> tuple[Path, Path]:
+    """Save `ds` as ``in/ct.dcm`` and clean it with share's header steps: (input, output)."""
+    src = tmp_path / "in" / "ct.dcm"
+    src.parent.mkdir()
+    ds.save_as(src, enforce_file_format=True)
+    share = _header_only(Profile.preset("share"))
+    [result] = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(
+        src, tmp_path / "out").results
+    return src, tmp_path / "out" / str(result.output)
+
+
 _FREE_TEXT = "Tel 555-0199 jane.doe@example.org 12 Elm Street 62704 06/16/1976"
 
 
@@ -99,13 +110,8 @@ def test_share_removes_free_text_descriptions_at_any_depth(tmp_path: Path) -> No
     request.RequestedProcedureDescription = _FREE_TEXT
     request.ScheduledProcedureStepDescription = _FREE_TEXT
     ds.RequestAttributesSequence = pydicom.Sequence([request])
-    src = tmp_path / "in" / "ct.dcm"
-    src.parent.mkdir()
-    ds.save_as(src, enforce_file_format=True)
-    share = _header_only(Profile.preset("share"))
-    [result] = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(
-        src, tmp_path / "out").results
-    written = (tmp_path / "out" / str(result.output)).read_bytes()
+    src, output = _shared(ds, tmp_path)
+    written = output.read_bytes()
     for planted in ("555-0199", "jane.doe", "Elm Street", "62704", "06/16/1976"):
         assert planted.encode() not in written, planted
     descriptors = replace(_header_only(Profile.preset("basic")),
@@ -126,13 +132,9 @@ def test_share_keeps_only_what_a_viewer_needs(tmp_path: Path) -> None:
     ds.ConvolutionKernel = "B30f"
     ds.CalibrationNotes = "phantom run"  # free text the table does not list
     ds.WindowCenterWidthExplanation = "Dr Adams' window"
-    src = tmp_path / "in" / "ct.dcm"
-    src.parent.mkdir()
-    ds.save_as(src, enforce_file_format=True)
+    src, output = _shared(ds, tmp_path)
+    out = pydicom.dcmread(output)
     share = _header_only(Profile.preset("share"))
-    [result] = Pipeline(share, key=SecretKey.from_text(KEY_TEXT)).run(
-        src, tmp_path / "out").results
-    out = pydicom.dcmread(tmp_path / "out" / str(result.output))
     kept = {tag for _why, tags in share.keep_only for tag in tags}
     table = ActionTable.for_profile(Profile())
     written = {tag_for_keyword(k) for k in (
