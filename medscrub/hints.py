@@ -109,7 +109,7 @@ class PhiHints:
         return _pattern(hints, self.ids) if hints else None
 
 
-_cache: dict[tuple[str, ...], re.Pattern[str]] = {}
+_cache: dict[tuple[tuple[str, ...], frozenset[str]], re.Pattern[str]] = {}
 
 
 def _spelling(hint: str, is_id: bool) -> str:
@@ -123,11 +123,12 @@ def _spelling(hint: str, is_id: bool) -> str:
 
 
 def _pattern(hints: tuple[str, ...], ids: frozenset[str]) -> re.Pattern[str]:
-    compiled = _cache.get(hints)
+    key = (hints, ids)
+    compiled = _cache.get(key)
     if compiled is None:
         literal = [_spelling(h, h in ids) for h in hints]
         compiled = re.compile(_EDGE.format("|".join(literal)), re.IGNORECASE)
         if len(_cache) > 256:
             _cache.clear()
-        _cache[hints] = compiled
+        _cache[key] = compiled
     return compiled
