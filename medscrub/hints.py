@@ -9,9 +9,10 @@ forms), and every identifier :mod:`medscrub.recognizers` finds by its form.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from medscrub import recognizers
 from medscrub.dicom.elements import Node
@@ -69,6 +70,10 @@ class PhiHints:
     ids: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", _compiled(self.all(), self.ids))
 
     @classmethod
     def from_node(
@@ -98,18 +103,20 @@ class PhiHints:
 
     def scrub(self, text: str) -> tuple[str, int]:
         """Remove hints and every recognized identifier; return text and count."""
-        return recognizers.scrub(text, self._pattern())
+        return recognizers.scrub(text, self.pattern)
 
     def kinds_in(self, text: str) -> frozenset[str]:
         """The kinds of identifier in `text` (``"known"`` for a hint), never the values."""
-        return frozenset(span.kind for span in recognizers.find(text, self._pattern()))
-
-    def _pattern(self) -> re.Pattern[str] | None:
-        hints = tuple(sorted(self.all(), key=len, reverse=True))
-        return _pattern(hints, self.ids) if hints else None
+        return frozenset(span.kind for span in recognizers.find(text, self.pattern))
 
 
-_cache: dict[tuple[tuple[str, ...], frozenset[str]], re.Pattern[str]] = {}
+@functools.lru_cache(maxsize=256)
+def _compiled(hints: frozenset[str], ids: frozenset[str]) -> re.Pattern[str] | None:
+    """The pattern that finds every hint, longest first (the files of one patient share
+    it: it is made once)."""
+    ordered = sorted(hints, key=len, reverse=True)
+    literal = [_spelling(h, h in ids) for h in ordered]
+    return re.compile(_EDGE.format("|".join(literal)), re.IGNORECASE) if ordered else None
 
 
 def _spelling(hint: str, is_id: bool) -> str:
@@ -120,15 +127,3 @@ def _spelling(hint: str, is_id: bool) -> str:
         if len(bare) >= 4:
             return _SEPARATOR.join(re.escape(ch) for ch in bare)
     return re.escape(hint).replace(r"\ ", r"[\s^]+")
-
-
-def _pattern(hints: tuple[str, ...], ids: frozenset[str]) -> re.Pattern[str]:
-    key = (hints, ids)
-    compiled = _cache.get(key)
-    if compiled is None:
-        literal = [_spelling(h, h in ids) for h in hints]
-        compiled = re.compile(_EDGE.format("|".join(literal)), re.IGNORECASE)
-        if len(_cache) > 256:
-            _cache.clear()
-        _cache[key] = compiled
-    return compiled

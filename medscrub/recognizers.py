@@ -88,6 +88,9 @@ _FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _TIDY = re.compile(r"[\s^,;:]*\s[\s^,;:]*|\^+")
+#: What every form needs somewhere in the text (a digit, an @, a caret, a colon, a title or
+#: a web prefix): text without any of these holds none, and is passed over quickly.
+_MAYBE = re.compile(rf"[\d@^:]|\b{_TITLE}|(?i:www\.|https?:)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +114,12 @@ def _plausible_date(match: re.Match[str]) -> bool:
 def find(text: str, also: re.Pattern[str] | None = None) -> list[Span]:
     """Every identifier in `text`, in order of position (they may overlap); `also`
     adds the matches of a caller's own pattern as kind ``"known"``."""
-    spans = [Span("date", m.start(), m.end())
-             for m in _NUMERIC_DATE.finditer(text) if _plausible_date(m)]
-    for kind, pattern in _FORMS:
-        spans.extend(Span(kind, m.start(), m.end()) for m in pattern.finditer(text))
+    spans = []
+    if _MAYBE.search(text):
+        spans = [Span("date", m.start(), m.end())
+                 for m in _NUMERIC_DATE.finditer(text) if _plausible_date(m)]
+        for kind, pattern in _FORMS:
+            spans.extend(Span(kind, m.start(), m.end()) for m in pattern.finditer(text))
     if also is not None:
         spans.extend(Span("known", m.start(), m.end())
                      for m in also.finditer(text) if m.end() > m.start())
@@ -123,8 +128,9 @@ def find(text: str, also: re.Pattern[str] | None = None) -> list[Span]:
 
 def holds_identifier(text: str) -> bool:
     """Whether `text` holds any identifier the recognizers know."""
-    return any(_plausible_date(m) for m in _NUMERIC_DATE.finditer(text)) or any(
-        pattern.search(text) for _kind, pattern in _FORMS)
+    return bool(_MAYBE.search(text)) and (
+        any(_plausible_date(m) for m in _NUMERIC_DATE.finditer(text))
+        or any(pattern.search(text) for _kind, pattern in _FORMS))
 
 
 def kinds_in(text: str) -> frozenset[str]:
