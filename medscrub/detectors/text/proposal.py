@@ -14,7 +14,7 @@ Everything here is vectorized numpy/OpenCV, with no Python loop over pixels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -75,6 +75,8 @@ class Box:
     extreme: int = 0  # 0: proposed on the ink planes; 1, 2: on the strokes at the highest,
     # lowest value present (an overlay), which its crop shows instead
     tilt: float = 0.0  # text tilted by this many degrees counter-clockwise (photos)
+    ends: tuple[int, int] | None = None  # first and past-last column of a level line's
+    # strokes (its box reaches further: lines are found on dilated strokes); None: unknown
 
     def glyph_height(self) -> float:
         """Its glyph height, or for want of one its line height."""
@@ -280,14 +282,11 @@ def propose(ink: Ink) -> list[Box]:
         n = ink.frames.shape[0]
         for index in np.unique(np.linspace(0, n - 1, min(n, _DYNAMIC_FRAMES)).astype(int)):
             frame = ink.planes(int(index))[0]
-            boxes += [
-                Box(b.y0, b.x0, b.y1, b.x1, int(index), b.glyph, b.turns)
-                for b in _line_boxes(frame, None)
-                if not _overlaps(b, boxes)
-            ]
+            boxes += [replace(b, frame=int(index)) for b in _line_boxes(frame, None)
+                      if not _overlaps(b, boxes)]
     # overlay lines are read as well as what the stroke cues found there (either reading
     # may fail alone), and are never dropped for want of room
-    overlay = [Box(b.y0, b.x0, b.y1, b.x1, None, 0.0, b.turns, k + 1)
+    overlay = [replace(b, glyph=0.0, extreme=k + 1)
                for k in range(2)
                for b in _line_boxes(ink.extremes[..., k : k + 1], None, crossing=True)]
     room = max(_MAX_CANDIDATES - len(overlay), 0)
@@ -411,12 +410,20 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None,
     y0, x0 = np.maximum(found[:, 0] - PAD, 0), np.maximum(found[:, 1] - PAD, 0)
     y1, x1 = np.minimum(found[:, 2] + PAD, rows), np.minimum(found[:, 3] + PAD, cols)
     return [
-        Box(b0, c0, b1, c1, None, glyph, turn)
-        for b0, c0, b1, c1, glyph, turn in zip(
+        Box(b0, c0, b1, c1, None, glyph, turn,
+            ends=None if turn else _stroke_ends(strokes, line))
+        for b0, c0, b1, c1, glyph, turn, line in zip(
             y0.tolist(), x0.tolist(), y1.tolist(), x1.tolist(), glyphs.tolist(), turns,
-            strict=True,
+            found.tolist(), strict=True,
         )
     ]
+
+
+def _stroke_ends(strokes: npt.NDArray[np.bool_], line: list[int]) -> tuple[int, int] | None:
+    """The first and past-last column holding strokes in a line box ``(y0, x0, y1, x1)``."""
+    y0, x0, y1, x1 = line
+    columns = np.flatnonzero(strokes[y0:y1, x0:x1].any(axis=0))
+    return (x0 + int(columns[0]), x0 + int(columns[-1]) + 1) if len(columns) else None
 
 
 def _found(
