@@ -181,3 +181,13 @@ def test_keep_paths_on_the_command_line(tmp_path: Path) -> None:
     assert main(["redact", str(src.parent), "-o", str(tmp_path / "b"), "--key", KEY_TEXT,
                  "-q", "--keep-paths"]) == 0
     assert [p.name for p in (tmp_path / "b").iterdir()] == [src.name]
+
+
+def test_output_piped_into_a_reader_that_stops_is_no_error() -> None:
+    """`medscrub actions | head -1`: the closed pipe ends the command quietly, status 0."""
+    done = subprocess.run(
+        f"{sys.executable} -m medscrub.cli.main actions --profile share | head -1",
+        shell=True, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.stdout.startswith("(0008,0050)")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
