@@ -107,7 +107,7 @@ class PhiHints:
 
     def kinds_in(self, text: str) -> frozenset[str]:
         """The kinds of identifier in `text` (``"known"`` for a hint), never the values."""
-        return frozenset(span.kind for span in recognizers.find(text, self.pattern))
+        return recognizers.kinds_in(text, self.pattern)
 
 
 @functools.lru_cache(maxsize=256)

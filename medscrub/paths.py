@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from medscrub.dicom.elements import Node
-from medscrub.dicom.values import DEFAULT_ENCODINGS, encodings_for, strings, tag_of
+from medscrub.dicom.values import strings, tag_of
 from medscrub.hints import PhiHints
 from medscrub.keys import SecretKey
 
@@ -45,8 +45,8 @@ class Known:
     dates: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, node: Node, hints: PhiHints) -> Known:
-        encodings = encodings_for(node, DEFAULT_ENCODINGS)
+    def of(cls, node: Node, hints: PhiHints, encodings: list[str]) -> Known:
+        """What `node` (an original header, in `encodings`) and its `hints` know."""
         dates = {v[:8] for k in _DATE_KEYWORDS for v in strings(node, tag_of(k), encodings)}
         names = {n.upper() for part in hints.names for n in re.split(r"[\s^,.]+", part)}
         return cls(

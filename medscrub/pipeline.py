@@ -289,7 +289,7 @@ class Pipeline:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hints = PhiHints.from_node(node, encodings, self.phi_terms)
-            known = Known.of(node, hints)
+            known = Known.of(node, hints, encodings)
             verifier = HeaderVerifier.from_node(node, self._unverified_kinds, encodings)
             result = deidentify(node, self.profile, self.key, table=self.table, hints=hints)
             verifier.check(node)

@@ -32,9 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Span", "find", "holds_identifier", "kinds_in", "scrub"]
-
-KINDS = ("date", "phone", "email", "url", "address", "postcode", "id-number", "name")
+__all__ = ["Span", "find", "holds_identifier", "kinds_in", "scrub"]
 
 _B = r"(?<![A-Za-z0-9])"  # no letter or digit before
 _E = r"(?![A-Za-z0-9])"  # no letter or digit after
@@ -133,9 +131,9 @@ def holds_identifier(text: str) -> bool:
         or any(pattern.search(text) for _kind, pattern in _FORMS))
 
 
-def kinds_in(text: str) -> frozenset[str]:
+def kinds_in(text: str, also: re.Pattern[str] | None = None) -> frozenset[str]:
     """The kinds of identifier in `text` (for reports: never the values)."""
-    return frozenset(span.kind for span in find(text))
+    return frozenset(span.kind for span in find(text, also))
 
 
 def scrub(text: str, also: re.Pattern[str] | None = None) -> tuple[str, int]:

@@ -502,7 +502,7 @@ def _scan_content(path: Path, options: ScanOptions, progress: _Progress) -> None
             warnings.simplefilter("ignore")
             encodings = encodings_for(file.body, DEFAULT_ENCODINGS)
             hints = PhiHints.from_node(file.body, encodings, options.phi_terms)
-        progress.known = Known.of(file.body, hints)
+        progress.known = Known.of(file.body, hints, encodings)
         progress.findings += header_findings(file.body, hints)
         if options.pixels and PIXEL_DATA in file.body:
             found, progress.frames = _dicom_pixels(file, hints)
