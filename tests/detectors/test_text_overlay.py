@@ -94,3 +94,32 @@ def test_a_label_up_the_edge_beside_level_lines_is_redacted() -> None:
     turned = [b for b in case.boxes if b.phi and b.y1 - b.y0 > 3 * (b.x1 - b.x0)]
     assert turned
     assert all(mask[b.y0 : b.y1, b.x0 : b.x1].mean() >= 0.9 for b in turned)
+
+
+
+def _turned_overlay_boxes(index: int) -> tuple[list[tuple[int, int, int, int]],
+                                               list[tuple[int, int, int, int]]]:
+    """Generated overlay case `index`: its turned overlay candidates and turned lines."""
+    case = generate_text_set(0, index + 1)[index]
+    ds = case.dataset
+    boxes = propose(Ink.of(ds.pixel_array[np.newaxis, ..., np.newaxis], ds.BitsStored))
+    return ([(b.y0, b.x0, b.y1, b.x1) for b in boxes if b.extreme and b.turns],
+            [(b.y0, b.x0, b.y1, b.x1) for b in case.boxes if b.y1 - b.y0 > 3 * (b.x1 - b.x0)])
+
+
+@pytest.mark.parametrize("index", [9, 19])
+def test_columns_through_stacked_lines_are_not_proposed_as_side_text(index: int) -> None:
+    """Cut across stacked level lines, glyphs one above the other stand upright like a
+    turned line; such columns (each read both ways at both extremes: 14 and 36 of them
+    here before) are not proposed where no line is turned."""
+    turned, truth = _turned_overlay_boxes(index)
+    assert truth == []
+    assert turned == []
+
+
+def test_a_turned_label_beside_stacked_lines_is_still_proposed() -> None:
+    turned, truth = _turned_overlay_boxes(89)
+    assert len(truth) == 1
+    y0, x0, y1, x1 = truth[0]
+    assert any(b[0] <= y0 and b[1] <= x0 and b[2] >= y1 and b[3] >= x1 for b in turned)
+

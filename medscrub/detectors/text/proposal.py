@@ -55,6 +55,8 @@ _LINE_GAP = 1.0  # widest gap (line heights) inside a line
 _UPRIGHT = 2.0  # side text (and a photo's turned line): height at least this many widths
 _MIN_TILT, _MAX_TILT = 4.0, 45.0  # a photo's line tilted this much (degrees) is read levelled
 _SIDE_SPAN = 0.8  # side text: height at most this fraction of the image's
+_STACKED = 0.9  # a side line with this share of its strokes in level lines is a column
+# through stacked level lines (their glyphs, one above the other), not side text
 PAD = 2  # pixels around a candidate crop
 _MAX_CANDIDATES = 256  # per image: boxes beyond this are dropped, largest kept
 
@@ -397,7 +399,9 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None,
     upright = (tall >= _UPRIGHT * (side[:, 3] - side[:, 1])) & (tall <= _SIDE_SPAN * len(strokes))
     wide = (found[:, 3] - found[:, 1]) >= _UPRIGHT * (found[:, 2] - found[:, 0])
     level = [Box(*b) for b in found[wide].tolist()]
-    if not crossing:
+    if crossing:
+        upright &= ~_stacked(strokes, side, level)
+    else:
         upright &= np.array([not _overlaps(Box(*b), level) for b in side.tolist()], dtype=bool)
     standing = [Box(*b) for b in side[upright].tolist()]
     keep = wide | np.array([not _overlaps(Box(*b), standing) for b in found.tolist()], dtype=bool)
@@ -417,6 +421,20 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None,
             found.tolist(), strict=True,
         )
     ]
+
+
+def _stacked(strokes: npt.NDArray[np.bool_], side: npt.NDArray[np.int64],
+             level: list[Box]) -> npt.NDArray[np.bool_]:
+    """Which `side` boxes hold :data:`_STACKED` of their strokes inside `level` boxes: a
+    column cut through lines stacked one above the other reads as upright text."""
+    inside = np.zeros(strokes.shape, bool)
+    for b in level:
+        inside[b.y0 : b.y1, b.x0 : b.x1] = True
+    shares = []
+    for y0, x0, y1, x1 in side.tolist():
+        part = strokes[y0:y1, x0:x1]
+        shares.append(float((part & inside[y0:y1, x0:x1]).sum()) / max(int(part.sum()), 1))
+    return np.array(shares, dtype=float).reshape(-1) >= _STACKED
 
 
 def _stroke_ends(strokes: npt.NDArray[np.bool_], line: list[int]) -> tuple[int, int] | None:
