@@ -73,21 +73,33 @@ def test_labels_in_capitals_make_a_line_phi(matcher: Matcher) -> None:
 
 
 def test_a_label_with_one_letter_misread_before_its_colon_is_a_label(matcher: Matcher) -> None:
-    """"Sex: F" read as "hex: F", "Age: 077Y" as "Aqe: O77Y": still the label of an
-    identifier. Overlay fields one letter away from a label ("Ser:", "Acq:") and other
-    fields ("kVp:", "mAs:") are not; nor is the misread word without its colon."""
-    assert matcher.is_phi(_run(("hex:", 47.0), ("F", 90.0)))
-    assert matcher.is_phi(_run(("Aqe:", 69.0), ("O77Y", 83.0)))
+    """On an overlay line, "Sex: F" read as "hex: F", "Age: 077Y" as "Aqe: O77Y": still
+    the label of an identifier. Overlay fields one letter away from a label ("Ser:",
+    "Acq:") and other fields ("kVp:", "mAs:") are not; nor is the misread word without
+    its colon."""
+    assert matcher.is_phi(_run(("hex:", 47.0), ("F", 90.0)), misread_labels=True)
+    assert matcher.is_phi(_run(("Aqe:", 69.0), ("O77Y", 83.0)), misread_labels=True)
     for field in ("Ser:", "Acq:", "kVp:", "mAs:"):
-        assert not matcher.is_phi(_run((field, 90.0), ("3", 90.0))), field
-    assert not matcher.is_phi(_run(("hex", 90.0), ("F", 90.0)))
+        assert not matcher.is_phi(_run((field, 90.0), ("3", 90.0)), misread_labels=True), field
+    assert not matcher.is_phi(_run(("hex", 90.0), ("F", 90.0)), misread_labels=True)
+
+
+def test_words_one_letter_from_a_label_read_over_anatomy_are_not_labels(
+        matcher: Matcher) -> None:
+    """Off overlay lines, noise read as "Sst;" (SSN), "Pet:" (PAT) or "tet:" (TEL) does
+    not make a run PHI: only a label read right does."""
+    for words in ((("ae", 22.0), ("Sst;", 9.0), ("4G", 32.0)), (("Pet:", 33.0), ("Fe", 15.0)),
+                  (("tet:", 32.0), ("fe", 15.0))):
+        assert matcher.is_phi(_run(*words), misread_labels=True), words
+        assert not matcher.is_phi(_run(*words)), words
+    assert matcher.is_phi(_run(("Sex:", 60.0), ("F", 90.0)))
 
 
 def test_a_label_whose_colon_was_read_as_a_letter_is_a_label(matcher: Matcher) -> None:
     """Small text: "Sex: O" read as "SexxO:" or "SexvO=", "Age: 022Y" as "Ane= 02?";
     words that merely begin like a label are not ("Sexual", "Agent", "Series")."""
     for words in ((("SexxO:", 15.0),), (("SexvO=", 24.0),), (("Ane=", 66.0), ("02?", 5.0))):
-        assert matcher.is_phi(_run(*words)), words
+        assert matcher.is_phi(_run(*words), misread_labels=True), words
     for word in ("Sexual", "Agent", "Series", "Patella"):
         assert not matcher.is_phi(_run((word, 90.0))), word
 

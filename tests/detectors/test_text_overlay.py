@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+import medscrub.detectors.text as text_detector
+import medscrub.detectors.text.reading as text_reading
 from medscrub.detectors import Context
 from medscrub.detectors.text import TextDetector
 from medscrub.detectors.text.proposal import Ink, propose
@@ -16,15 +18,15 @@ _BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 _TOP = 1023  # 10 bits stored
 
 
-def _overlay_image(outline: bool) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def _overlay_image(outline: bool, text: str = "Name: DOE JANE"
+                   ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A noisy 10-bit 'radiograph' whose noise and a saturated block reach both extremes,
-    with one line of bold text at the maximum (outlined at 0 when `outline`)."""
+    with one line of bold `text` at the maximum (outlined at 0 when `outline`)."""
     rng = np.random.default_rng(7)
     image = np.clip(rng.normal(500, 180, size=(200, 360)), 0, _TOP)
     image[120:190, 20:120] = _TOP  # saturated bone / collimation: broad, not thin
     mask = Image.new("L", (360, 200), 0)
-    ImageDraw.Draw(mask).text((40, 40), "Name: DOE JANE", font=ImageFont.truetype(_BOLD, 18),
-                              fill=255)
+    ImageDraw.Draw(mask).text((40, 40), text, font=ImageFont.truetype(_BOLD, 18), fill=255)
     glyphs = np.asarray(mask) > 127
     if outline:
         grown = np.zeros_like(glyphs)
@@ -123,3 +125,40 @@ def test_a_turned_label_beside_stacked_lines_is_still_proposed() -> None:
     y0, x0, y1, x1 = truth[0]
     assert any(b[0] <= y0 and b[1] <= x0 and b[2] >= y1 and b[3] >= x1 for b in turned)
 
+
+def _overlay_crops_read(monkeypatch: pytest.MonkeyPatch, text: str) -> tuple[int, int]:
+    """Detect in phi mode on one outlined overlay line reading `text`: how many of its
+    overlay candidates' mask crops and grey-ramp crops were read."""
+    masks: set[int] = set()
+    ramps: set[int] = set()
+    near_extremes = Ink._near_extremes
+
+    def noted(ink: Ink, box: object) -> list:
+        crops = near_extremes(ink, box)
+        masks.add(id(crops[0][0]))
+        ramps.update(id(planes) for planes, _ in crops[1:])
+        return crops
+
+    read: list[int] = []
+
+    def counted(tasks: list) -> dict:
+        read.extend(id(task.crop[0]) for task in tasks)
+        return text_reading.read_crops(tasks)
+
+    monkeypatch.setattr(Ink, "_near_extremes", noted)
+    monkeypatch.setattr(text_detector, "read_crops", counted)
+    frames, _ = _overlay_image(outline=True, text=text)
+    TextDetector().detect(frames, Context(bits_stored=10, mode="phi"))
+    return sum(i in masks for i in read), sum(i in ramps for i in read)
+
+
+@needs_tesseract
+def test_an_overlay_line_read_as_phi_from_its_mask_is_not_read_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its grey ramps are read only where the mask's reading leaves the line: a PHI line
+    read from its glyphs' mask is done (its outline's mask, read "Nemes DOE JANIE", is
+    read the other ways too); a line read as no identifier is read the other ways."""
+    masks, ramps = _overlay_crops_read(monkeypatch, "Name: DOE JANE")
+    assert masks == 2 and ramps == 2
+    masks, ramps = _overlay_crops_read(monkeypatch, "kVp 120 mAs 5")
+    assert masks == 2 and ramps == 4

@@ -135,39 +135,53 @@ class TextDetector:
         What earlier looks redacted is blanked in the crops (its fill's edges are not
         strokes). Candidates mostly under `known` are not read; a run that reaches
         into `known` keeps to its own words, and is dropped when they are under it.
+        A candidate's first crop is read first; its other crops (an overlay line's
+        grey ramps, a cine's differing frames) only where that reading does not
+        already redact the candidate.
         """
-        ink = look.ink
-        tasks = [
-            Task(i, level(_blanked(crop, box, look.taken), box),
-                 scale_for(box.glyph_height()), box.glyph_height())
-            for i, box in enumerate(candidates)
-            if _share_under(box, known) < _COVERED
-            for crop in ink.crops(box)
-        ]
-        if not tasks:
-            return []
-        words = self._read_remembered(tasks)
+        crops = {
+            i: [level(_blanked(crop, box, look.taken), box) for crop in look.ink.crops(box)]
+            for i, box in enumerate(candidates) if _share_under(box, known) < _COVERED
+        }
+        words = self._read_remembered(
+            [Task(i, shown[0], scale_for(candidates[i].glyph_height()),
+                  candidates[i].glyph_height()) for i, shown in crops.items()])
+        found = {i: self._regions(words.get(i, []), candidates[i], look, context, matcher,
+                                  known) for i in crops}
+        again = [i for i, shown in crops.items() if len(shown) > 1
+                 and _share_under(candidates[i], context.redacted(found[i])) < _COVERED]
+        more = self._read_remembered(
+            [Task(i, crop, scale_for(candidates[i].glyph_height()),
+                  candidates[i].glyph_height()) for i in again for crop in crops[i][1:]])
+        for i in again:
+            found[i] = self._regions(words.get(i, []) + more.get(i, []), candidates[i], look,
+                                     context, matcher, known)
+        return [r for i in crops for r in found[i]]
+
+    def _regions(self, words: list[list[Word]], box: Box, look: _Look, context: Context,
+                 matcher: Matcher, known: list[Region]) -> list[Region]:
+        """The regions of what candidate `box`'s crops read (`words`, a list per crop)."""
+        lines = [r for crop_words in words for r in runs(crop_words)
+                 if is_text(r) or matcher.names_hint(r)]
+        # A long word read with no confidence, and a label read one letter wrong, count
+        # on an outlined overlay line, not on a stroke candidate over anatomy (whose
+        # texture reads as "murergeet", "Pet:"); long words count on a photo's text line.
+        overlay = bool(box.extreme)
+        if context.mode == "all-text":  # all text goes: the whole line as proposed
+            # (what phi mode would remove included: all-text removes no less)
+            lines = [r for r in lines if is_sure_text(r, long_words=overlay or context.photo)
+                     or matcher.is_phi(r, misread_labels=overlay)]
+            decided = [([w for r in lines for w in r], True)] if lines else []
+        else:
+            decided = [(r, matcher.is_phi(r, misread_labels=overlay)) for r in lines]
         regions: list[Region] = []
-        for i, box in enumerate(candidates):
-            lines = [r for crop_words in words.get(i, []) for r in runs(crop_words)
-                     if is_text(r) or matcher.names_hint(r)]
-            if context.mode == "all-text":  # all text goes: the whole line as proposed
-                # (what phi mode would remove included: all-text removes no less); a long
-                # word read with no confidence counts on an outlined overlay line or a
-                # photo's text line, not on a stroke candidate over anatomy
-                long_words = bool(box.extreme) or context.photo
-                lines = [r for r in lines
-                         if is_sure_text(r, long_words=long_words) or matcher.is_phi(r)]
-                decided = [([w for r in lines for w in r], True)] if lines else []
-            else:
-                decided = [(r, matcher.is_phi(r)) for r in lines]
-            for run, phi in decided:
-                found = region(run, box, ink.shape, phi, self.name)
-                if _share_under(found, known) > 0:
-                    found = region(run, box, ink.shape, phi, self.name, whole_line=False)
-                    if _share_under(found, known) >= _COVERED:
-                        continue
-                regions.append(found)
+        for run, phi in decided:
+            found = region(run, box, look.ink.shape, phi, self.name)
+            if _share_under(found, known) > 0:
+                found = region(run, box, look.ink.shape, phi, self.name, whole_line=False)
+                if _share_under(found, known) >= _COVERED:
+                    continue
+            regions.append(found)
         return regions
 
     def _read_remembered(

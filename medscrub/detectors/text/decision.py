@@ -234,11 +234,15 @@ class Matcher:
         """
         return self._has_token(_fold(_digits(" ".join(w.text for w in run))), _TELLING_HINT)
 
-    def is_phi(self, run: list[Word]) -> bool:
+    def is_phi(self, run: list[Word], *, misread_labels: bool = False) -> bool:
+        """Whether a run holds an identifier; with `misread_labels`, also a label read
+        with one letter wrong before a colon (an overlay line's small glyphs are misread
+        so; over anatomy, noise reads as such words: "Sst;", "Pet:")."""
         raw = " ".join(w.text for w in run)
         if any(_is_label(token) for token in re.split(r"[^0-9A-Za-z|]+", raw)):
             return True
-        if any(_is_misread_label(m.group(1)) for m in _BEFORE_COLON.finditer(raw)):
+        if misread_labels and any(_is_misread_label(m.group(1))
+                                  for m in _BEFORE_COLON.finditer(raw)):
             return True
         text = _digits(raw)
         if any(recognizers.holds_identifier(t) for t in (raw, text, _SPLIT_DIGITS.sub("", text))):
