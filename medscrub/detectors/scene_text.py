@@ -37,22 +37,26 @@ Box = tuple[int, int, int, int]
 Line = tuple[int, int, int, int, float]  # y0, x0, y1, x1, tilt (degrees, counter-clockwise)
 
 
-def text_lines(rgb: U8) -> list[Line]:
-    """The text lines in one 8-bit RGB image: ``(y0, x0, y1, x1, tilt)``, the box around
-    each line and the angle of its long side (degrees counter-clockwise, -90 to 90).
+def text_lines(image: U8) -> list[Line]:
+    """The text lines in one 8-bit RGB ``(rows, cols, 3)`` or grey ``(rows, cols)`` image:
+    ``(y0, x0, y1, x1, tilt)``, the box around each line and the angle of its long side
+    (degrees counter-clockwise, -90 to 90). A grey image is shrunk first, then given to
+    the model as three equal channels.
 
     Raises
     ------
     DetectorError
         If the model's output is not a probability map of the input's size.
     """
-    rows, cols = rgb.shape[:2]
+    rows, cols = image.shape[:2]
     scale = min(_LONG_SIDE / max(rows, cols), max(1.0, _SHORT_SIDE / min(rows, cols)))
     h = max(_ALIGN, round(rows * scale / _ALIGN) * _ALIGN)
     w = max(_ALIGN, round(cols * scale / _ALIGN) * _ALIGN)
     shrink = cv2.INTER_AREA if h < rows else cv2.INTER_LINEAR
-    bgr = np.asarray(cv2.resize(rgb, (w, h), interpolation=shrink))[..., ::-1]
-    blob = ((bgr.astype(np.float32) / 127.5) - 1.0).transpose(2, 0, 1)[None]
+    resized = np.asarray(cv2.resize(image, (w, h), interpolation=shrink), dtype=np.float32)
+    scaled = resized / 127.5 - 1.0
+    planes = [scaled] * 3 if scaled.ndim == 2 else [scaled[..., c] for c in (2, 1, 0)]  # BGR
+    blob = np.stack(planes)[None]
     (out,) = session(MODEL).run(None, {"x": np.ascontiguousarray(blob)})
     prob = np.asarray(out, np.float32)
     if prob.shape != (1, 1, h, w) or not np.isfinite(prob).all() or prob.min() < 0 or (

@@ -103,8 +103,9 @@ class TextDetector:
                               matcher, look.taken)
         found += self._decided([b for b in look.candidates if not b.extreme], look, context,
                                matcher, look.taken + context.redacted(found))
-        look.taken += context.redacted(found)
-        if look.taken:  # a look again is a later look only if these pixels changed alone
+        taken = context.redacted(found)
+        if taken:  # a look again is a later look only if these pixels changed alone
+            look.taken += taken
             look.outside, look.inside = _digests(frames, look.taken)
         return sorted(set(found), key=lambda r: (r.y0, r.x0, r.y1, r.x1, r.phi, r.score))
 
@@ -227,20 +228,35 @@ class _Look:
         if not self.taken or context != self.context:
             return False
         outside, inside = _digests(frames, self.taken)
-        return outside == self.outside and inside != self.inside
+        if outside != self.outside or inside == self.inside:
+            return False
+        self.outside, self.inside = outside, inside  # the image after this look, unless
+        return True  # it finds more
 
 
 def _digests(frames: npt.NDArray[Any], taken: list[Region]) -> tuple[bytes, bytes]:
     """Digests of `frames` outside the regions `taken` (what redacting them keeps) and
-    of the pixels under them (what redacting them changes)."""
-    outside = frames.copy()
-    inside = hashlib.blake2b(repr((frames.shape, frames.dtype.str)).encode(), digest_size=16)
+    of the pixels under them (what redacting them changes).
+
+    Only the bands of rows that regions cross are copied (to blank the regions);
+    the other rows are hashed in place.
+    """
+    shape = repr((frames.shape, frames.dtype.str)).encode()
+    outside, inside = hashlib.sha256(shape), hashlib.sha256(shape)
+    crossed = np.zeros(frames.shape[1] + 1, dtype=bool)
     for r in taken:
         inside.update(np.ascontiguousarray(frames[:, r.y0 : r.y1, r.x0 : r.x1]).tobytes())
-        outside[:, r.y0 : r.y1, r.x0 : r.x1] = 0
-    digest = hashlib.blake2b(outside.tobytes(), digest_size=16)
-    digest.update(repr((frames.shape, frames.dtype.str)).encode())
-    return digest.digest(), inside.digest()
+        crossed[r.y0 : r.y1] = True
+    edges = np.flatnonzero(np.diff(crossed[:-1].astype(np.int8), prepend=0, append=0))
+    starts = [0, *edges.tolist(), frames.shape[1]]
+    for y0, y1 in zip(starts[:-1], starts[1:], strict=True):
+        band = frames[:, y0:y1]
+        if y1 > y0 and crossed[y0]:
+            band = band.copy()
+            for r in taken:
+                band[:, max(r.y0 - y0, 0) : max(r.y1 - y0, 0), r.x0 : r.x1] = 0
+        outside.update(np.ascontiguousarray(band).tobytes())
+    return outside.digest(), inside.digest()
 
 
 def _under(box: Box | Region, known: list[Region]) -> npt.NDArray[np.bool_]:
