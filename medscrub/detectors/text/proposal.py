@@ -289,7 +289,7 @@ def propose(ink: Ink) -> list[Box]:
     # overlay lines are read as well as what the stroke cues found there (either reading
     # may fail alone), and are never dropped for want of room
     overlay = [replace(b, glyph=0.0, extreme=k + 1)
-               for k in range(2)
+               for k in range(2) if ink.extremes[..., k].any()
                for b in _line_boxes(ink.extremes[..., k : k + 1], None, crossing=True)]
     room = max(_MAX_CANDIDATES - len(overlay), 0)
     if len(boxes) > room:
@@ -306,10 +306,9 @@ def scene_lines(ink: Ink) -> list[Box]:
     (the first ink plane), as the reader does. Lines much taller than wide are
     read turned a quarter (labels along an edge).
     """
-    brightest = np.repeat(ink.median[..., :1], 3, axis=-1)  # the model reads RGB
     rows, cols = ink.shape
     boxes = []
-    for y0, x0, y1, x1, tilt in text_lines(brightest):
+    for y0, x0, y1, x1, tilt in text_lines(ink.median[..., 0]):
         turns = 1 if y1 - y0 > _UPRIGHT * (x1 - x0) else 0
         tilted = tilt if not turns and _MIN_TILT <= abs(tilt) <= _MAX_TILT else 0.0
         boxes.append(Box(max(0, y0 - PAD), max(0, x0 - PAD), min(rows, y1 + PAD),
