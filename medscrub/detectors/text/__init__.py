@@ -13,6 +13,7 @@ Three stages with clear seams, one module each; only reading is slow:
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -249,7 +250,7 @@ def _digests(frames: npt.NDArray[Any], taken: list[Region]) -> tuple[bytes, byte
         crossed[r.y0 : r.y1] = True
     edges = np.flatnonzero(np.diff(crossed[:-1].astype(np.int8), prepend=0, append=0))
     starts = [0, *edges.tolist(), frames.shape[1]]
-    for y0, y1 in zip(starts[:-1], starts[1:], strict=True):
+    for y0, y1 in itertools.pairwise(starts):
         band = frames[:, y0:y1]
         if y1 > y0 and crossed[y0]:
             band = band.copy()
