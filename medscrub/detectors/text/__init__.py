@@ -138,8 +138,8 @@ class TextDetector:
         strokes). Candidates mostly under `known` are not read; a run that reaches
         into `known` keeps to its own words, and is dropped when they are under it.
         A candidate's first crop is read first; its other crops (an overlay line's
-        grey ramps, a cine's differing frames) only where that reading does not
-        already redact the candidate.
+        grey ramps, a cine's differing frames) only where the first readings of all
+        (its own, or its twin's at the other extreme) do not already redact it.
         """
         crops = {
             i: [level(_blanked(crop, box, look.taken), box) for crop in look.ink.crops(box)]
@@ -150,8 +150,9 @@ class TextDetector:
                   candidates[i].glyph_height()) for i, shown in crops.items()])
         found = {i: self._regions(words.get(i, []), candidates[i], look, context, matcher,
                                   known) for i in crops}
-        again = [i for i, shown in crops.items() if len(shown) > 1
-                 and _share_under(candidates[i], context.redacted(found[i])) < _COVERED]
+        redacted = context.redacted([r for regions in found.values() for r in regions])
+        again = [i for i, shown in crops.items()
+                 if len(shown) > 1 and _share_under(candidates[i], redacted) < _COVERED]
         more = self._read_remembered(
             [Task(i, crop, scale_for(candidates[i].glyph_height()),
                   candidates[i].glyph_height()) for i in again for crop in crops[i][1:]])
