@@ -153,22 +153,26 @@ def test_a_label_read_without_its_value_reaches_over_the_value() -> None:
 
 
 def test_a_phi_line_ends_at_its_strokes_not_at_the_reach_of_their_dilation() -> None:
-    """Lines are found on strokes dilated four columns each way: a PHI line's region runs
-    from its first to its last stroke (plus the margin), not to the dilated box's ends."""
+    """Lines are found on strokes dilated four columns and one row each way: a PHI line's
+    region runs from its first to its last stroke, column and row (plus the margin), not
+    to the dilated box's ends."""
     import cv2
 
     from medscrub.detectors.text.proposal import Ink, propose
 
     image = np.full((120, 320), 40, np.uint8)
     cv2.putText(image, "DOE JANE 4821337", (30, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 230, 1)
-    columns = np.flatnonzero((image > 128).any(axis=0))
+    rows, columns = (np.flatnonzero((image > 128).any(axis=a)) for a in (1, 0))
     first, last = int(columns[0]), int(columns[-1]) + 1
     ink = Ink.of(image[np.newaxis, ..., np.newaxis], 8)
     [line] = [b for b in propose(ink) if not b.extreme and b.y0 < 60 < b.y1]
-    assert line.ends is not None
-    assert first - 2 <= line.ends[0] and line.ends[1] <= last + 2  # its strokes (and edges)
-    assert line.x0 < line.ends[0] - 2 and line.x1 > line.ends[1] + 2  # its box reaches on
-    word = [Word("DOE", 4.0, float(line.ends[0] - line.x0), 16.0,
-                 float(line.ends[0] - line.x0 + 30), 90.0)]
+    assert line.strokes is not None
+    top, start, bottom, end = line.strokes
+    assert first - 2 <= start and end <= last + 2  # its strokes (and their edges)
+    assert rows[0] - 2 <= top and bottom <= rows[-1] + 3
+    assert line.x0 < start - 2 and line.x1 > end + 2  # its box reaches on
+    assert line.y0 + 2 < top and line.y1 - 2 > bottom  # (by the dilation, past the padding)
+    word = [Word("DOE", 4.0, float(start - line.x0), 16.0, float(start - line.x0 + 30), 90.0)]
     found = region(word, line, image.shape, True, "tesseract")
-    assert (found.x0, found.x1) == (line.ends[0] - 2, line.ends[1] + 2)
+    assert (found.x0, found.x1) == (start - 2, end + 2)
+    assert (found.y0, found.y1) == (top - 2, bottom + 2)

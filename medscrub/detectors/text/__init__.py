@@ -16,7 +16,7 @@ import hashlib
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -143,7 +143,7 @@ class TextDetector:
         """
         crops = {
             i: [level(_blanked(crop, box, look.taken), box) for crop in look.ink.crops(box)]
-            for i, box in enumerate(candidates) if _share_under(box, known) < _COVERED
+            for i, box in enumerate(candidates) if _share_under(_inked(box), known) < _COVERED
         }
         words = self._read_remembered(
             [Task(i, shown[0], scale_for(candidates[i].glyph_height()),
@@ -152,7 +152,7 @@ class TextDetector:
                                   known) for i in crops}
         redacted = context.redacted([r for regions in found.values() for r in regions])
         again = [i for i, shown in crops.items()
-                 if len(shown) > 1 and _share_under(candidates[i], redacted) < _COVERED]
+                 if len(shown) > 1 and _share_under(_inked(candidates[i]), redacted) < _COVERED]
         more = self._read_remembered(
             [Task(i, crop, scale_for(candidates[i].glyph_height()),
                   candidates[i].glyph_height()) for i in again for crop in crops[i][1:]])
@@ -259,6 +259,12 @@ def _digests(frames: npt.NDArray[Any], taken: list[Region]) -> tuple[bytes, byte
                 band[:, max(r.y0 - y0, 0) : max(r.y1 - y0, 0), r.x0 : r.x1] = 0
         outside.update(np.ascontiguousarray(band).tobytes())
     return outside.digest(), inside.digest()
+
+
+def _inked(box: Box) -> Box:
+    """`box` cut to its strokes (what decides whether regions already cover it)."""
+    y0, x0, y1, x1 = box.inked()
+    return replace(box, y0=y0, x0=x0, y1=y1, x1=x1)
 
 
 def _under(box: Box | Region, known: list[Region]) -> npt.NDArray[np.bool_]:

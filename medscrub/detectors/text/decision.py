@@ -177,10 +177,10 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
     y1 = min(box.y0 + max(w.y1 for w in run), box.y1)
     x1 = min(box.x0 + max(w.x1 for w in run), box.x1)
     if phi and whole_line:  # the whole line; rows of other lines in a multi-line box stay
-        start, end = box.ends or (box.x0 + PAD, box.x1 - PAD)  # its strokes, not the reach
-        x0, x1 = min(x0, start), max(x1, end)  # of their dilation or the reading padding
+        top, start, bottom, end = box.inked()  # its strokes, not the reach of their
+        x0, x1 = min(x0, start), max(x1, end)  # dilation or the reading padding
         if box.y1 - box.y0 <= _ONE_LINE * (y1 - y0) + 2 * PAD:
-            y0, y1 = min(y0, box.y0 + PAD), max(y1, box.y1 - PAD)
+            y0, y1 = min(y0, top), max(y1, bottom)
         if not (box.turns or box.tilt) and _is_bare_label(run):
             x1 = max(x1, box.x0 + max(w.x1 for w in run) + _VALUE_REACH * (y1 - y0))
     return Region(

@@ -77,8 +77,12 @@ class Box:
     extreme: int = 0  # 0: proposed on the ink planes; 1, 2: on the strokes at the highest,
     # lowest value present (an overlay), which its crop shows instead
     tilt: float = 0.0  # text tilted by this many degrees counter-clockwise (photos)
-    ends: tuple[int, int] | None = None  # first and past-last column of a level line's
-    # strokes (its box reaches further: lines are found on dilated strokes); None: unknown
+    strokes: tuple[int, int, int, int] | None = None  # the box (y0, x0, y1, x1) of a level
+    # line's strokes (its own box reaches further: lines are found on dilated strokes)
+
+    def inked(self) -> tuple[int, int, int, int]:
+        """The box of its strokes where known, else its box without the padding."""
+        return self.strokes or (self.y0 + PAD, self.x0 + PAD, self.y1 - PAD, self.x1 - PAD)
 
     def glyph_height(self) -> float:
         """Its glyph height, or for want of one its line height."""
@@ -414,7 +418,7 @@ def _line_boxes(planes: U8, static: npt.NDArray[np.bool_] | None,
     y1, x1 = np.minimum(found[:, 2] + PAD, rows), np.minimum(found[:, 3] + PAD, cols)
     return [
         Box(b0, c0, b1, c1, None, glyph, turn,
-            ends=None if turn else _stroke_ends(strokes, line))
+            strokes=None if turn else _stroke_box(strokes, line))
         for b0, c0, b1, c1, glyph, turn, line in zip(
             y0.tolist(), x0.tolist(), y1.tolist(), x1.tolist(), glyphs.tolist(), turns,
             found.tolist(), strict=True,
@@ -436,11 +440,16 @@ def _stacked(strokes: npt.NDArray[np.bool_], side: npt.NDArray[np.int64],
     return np.array(shares, dtype=float).reshape(-1) >= _STACKED
 
 
-def _stroke_ends(strokes: npt.NDArray[np.bool_], line: list[int]) -> tuple[int, int] | None:
-    """The first and past-last column holding strokes in a line box ``(y0, x0, y1, x1)``."""
+def _stroke_box(strokes: npt.NDArray[np.bool_],
+                line: list[int]) -> tuple[int, int, int, int] | None:
+    """The box of the strokes inside a line box ``(y0, x0, y1, x1)`` (None if empty)."""
     y0, x0, y1, x1 = line
-    columns = np.flatnonzero(strokes[y0:y1, x0:x1].any(axis=0))
-    return (x0 + int(columns[0]), x0 + int(columns[-1]) + 1) if len(columns) else None
+    part = strokes[y0:y1, x0:x1]
+    rows, columns = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    if not len(columns):
+        return None
+    return (y0 + int(rows[0]), x0 + int(columns[0]), y0 + int(rows[-1]) + 1,
+            x0 + int(columns[-1]) + 1)
 
 
 def _found(
