@@ -23,7 +23,7 @@ from medscrub.errors import DetectorError
 __all__ = ["MODEL", "text_lines"]
 
 MODEL = "ppocr_v4_det.onnx"
-_LONG_SIDE = 1600  # images are shrunk to at most this longer side ...
+_LONG_SIDE = 1280  # images are shrunk to at most this longer side ...
 _SHORT_SIDE = 736  # ... and small ones enlarged towards this shorter side (the model's own)
 _ALIGN = 32  # input sides are multiples of this
 _BINARY = 0.3  # probability a text pixel passes
