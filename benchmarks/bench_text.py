@@ -45,7 +45,7 @@ import time
 import warnings
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pydicom
@@ -157,23 +157,32 @@ def report(name: str, scores: dict[str, list[int]], images: int, seconds: float,
     return found / phi
 
 
-def run_medscrub(pipeline: Pipeline, paths: list[Path], out: Path
-                 ) -> tuple[list[tuple[Region, ...] | None], float, int]:
-    """Clean `paths` one by one in this process: the regions of each file written (None
-    if not written), the seconds taken, the files quarantined."""
+class Run(NamedTuple):
+    """One tool over a list of files: the regions of each (None: not written), its time,
+    and the files it did not write."""
+
+    found: list[tuple[Region, ...] | None]
+    seconds: float
+    not_written: int
+
+    def files_per_second(self) -> float:
+        return len(self.found) / self.seconds
+
+
+def run_both(pipeline: Pipeline, engine: Any, paths: list[Path], out: Path
+             ) -> tuple[Run, Run | None]:
+    """medscrub on `paths` one by one in this process, then Presidio if `engine` is
+    given: medscrub's quarantined files and the files Presidio fails on are not written."""
     start = time.perf_counter()
     results = [pipeline.process_file(p, p.name, out)[0] for p in paths]
-    seconds = time.perf_counter() - start
-    found = [r.regions if r.outcome is Outcome.CLEANED else None for r in results]
-    return found, seconds, sum(r.outcome is Outcome.QUARANTINED for r in results)
-
-
-def run_presidio(engine: Any, paths: list[Path]
-                 ) -> tuple[list[tuple[Region, ...] | None], float]:
-    """Presidio on `paths`, one by one: its regions per file (None if it failed), seconds."""
+    ours = Run([r.regions if r.outcome is Outcome.CLEANED else None for r in results],
+               time.perf_counter() - start,
+               sum(r.outcome is Outcome.QUARANTINED for r in results))
+    if engine is None:
+        return ours, None
     start = time.perf_counter()
     found = [presidio_regions(engine, p) for p in paths]
-    return found, time.perf_counter() - start
+    return ours, Run(found, time.perf_counter() - start, sum(f is None for f in found))
 
 
 def box_recall(found: list[tuple[Region, ...] | None], shapes: list[tuple[int, int]],
@@ -190,12 +199,13 @@ def box_recall(found: list[tuple[Region, ...] | None], shapes: list[tuple[int, i
     return covered, total
 
 
-def ratio_line(what: str, ours: float, theirs: float | None, goal: float) -> str:
+def ratio_line(what: str, ours: Run, theirs: Run | None, goal: float) -> str:
     """`what`: our files/s, Presidio's and their ratio against `goal`."""
     if theirs is None:
-        return f"{what}: medscrub {ours:.2f} files/s (Presidio not run: --presidio)"
-    return (f"{what}: medscrub {ours:.2f} files/s, Presidio {theirs:.2f} files/s, "
-            f"ratio {ours / theirs:.2f}x (goal >= {goal:g}x)")
+        return f"{what}: medscrub {ours.files_per_second():.2f} files/s (Presidio not run)"
+    return (f"{what}: medscrub {ours.files_per_second():.2f} files/s, Presidio "
+            f"{theirs.files_per_second():.2f} files/s, ratio "
+            f"{ours.files_per_second() / theirs.files_per_second():.2f}x (goal >= {goal:g}x)")
 
 
 def heldout_part(root: Path, count: int, pipeline: Pipeline, engine: Any) -> str:
@@ -206,19 +216,14 @@ def heldout_part(root: Path, count: int, pipeline: Pipeline, engine: Any) -> str
     shapes = [(int(d.Rows), int(d.Columns))
               for d in (pydicom.dcmread(p, stop_before_pixels=True) for p in paths)]
     phi = [[(b.y0, b.x0, b.y1, b.x1) for b in truth[p.name] if b.phi] for p in paths]
-    found, seconds, quarantined = run_medscrub(pipeline, paths, root / "heldout-out")
-    covered, total = box_recall(found, shapes, phi)
+    ours, theirs = run_both(pipeline, engine, paths, root / "heldout-out")
     print(f"\n1. Radiographs that carry text (held-out overlay set, {len(paths)} files)")
-    print(f"  medscrub  recall {covered}/{total} = {covered / total:.3f}  "
-          f"{len(paths) / seconds:.2f} files/s  ({quarantined} quarantined)")
-    theirs = None
-    if engine is not None:
-        their_found, their_seconds = run_presidio(engine, paths)
-        c, t = box_recall(their_found, shapes, phi)
-        theirs = len(paths) / their_seconds
-        print(f"  Presidio  recall {c}/{t} = {c / max(t, 1):.3f}  {theirs:.2f} files/s  "
-              f"({sum(f is None for f in their_found)} failed)")
-    return ratio_line("radiographs with text", len(paths) / seconds, theirs, 3)
+    for name, run, missing in (("medscrub", ours, "quarantined"), ("Presidio", theirs, "failed")):
+        if run is not None:
+            covered, total = box_recall(run.found, shapes, phi)
+            print(f"  {name:<9} recall {covered}/{total} = {covered / max(total, 1):.3f}  "
+                  f"{run.files_per_second():.2f} files/s  ({run.not_written} {missing})")
+    return ratio_line("radiographs with text", ours, theirs, 3)
 
 
 def slice_files(folder: Path, count: int) -> list[Path]:
@@ -242,18 +247,14 @@ def slice_files(folder: Path, count: int) -> list[Path]:
 def slices_part(root: Path, count: int, pipeline: Pipeline, engine: Any) -> str:
     """Part 2: slices with no text; the summary line."""
     paths = slice_files(root / "slices", count)
-    found, seconds, quarantined = run_medscrub(pipeline, paths, root / "slices-out")
-    regions = sum(len(f) for f in found if f is not None)
+    ours, theirs = run_both(pipeline, engine, paths, root / "slices-out")
     print(f"\n2. Slices with no text ({len(paths)} files)")
-    print(f"  medscrub  {len(paths) / seconds:.2f} files/s  {regions} region(s) found  "
-          f"({quarantined} quarantined)")
-    theirs = None
-    if engine is not None:
-        their_found, their_seconds = run_presidio(engine, paths)
-        theirs = len(paths) / their_seconds
-        print(f"  Presidio  {theirs:.2f} files/s  "
-              f"{sum(len(f) for f in their_found if f is not None)} region(s) found")
-    return ratio_line("slices with no text", len(paths) / seconds, theirs, 20)
+    for name, run, missing in (("medscrub", ours, "quarantined"), ("Presidio", theirs, "failed")):
+        if run is not None:
+            regions = sum(len(f) for f in run.found if f is not None)
+            print(f"  {name:<9} {run.files_per_second():.2f} files/s  {regions} region(s) "
+                  f"found  ({run.not_written} {missing})")
+    return ratio_line("slices with no text", ours, theirs, 20)
 
 
 def label_photo(path: Path) -> tuple[list[Box], tuple[Box, ...]]:
@@ -325,12 +326,12 @@ def tuning_part(root: Path, args: argparse.Namespace, pipeline: Pipeline) -> str
              if p.suffix == ".dcm"
              and (not args.kind or p.stem.split("_", 1)[1] in args.kind)]
     truth = load_text_ground_truth(root / "tuning" / TEXT_GROUND_TRUTH_NAME)
-    found, seconds, quarantined = run_medscrub(pipeline, paths, root / "tuning-out")
+    ours, _ = run_both(pipeline, None, paths, root / "tuning-out")
     print(f"\n4. Tuning set ({len(paths)} generated cases; the detector was developed on "
           "this generator: a training figure)")
     recall = report(f"medscrub (Clean Pixel Data, {args.text_mode} mode, one process)",
-                    score(paths, found, truth), len(paths), seconds, args.text_mode)
-    print(f"{quarantined} quarantined (not written, not scored)")
+                    score(paths, ours.found, truth), len(paths), ours.seconds, args.text_mode)
+    print(f"{ours.not_written} quarantined (not written, not scored)")
     return f"tuning set recall {recall:.3f} (training figure)"
 
 
