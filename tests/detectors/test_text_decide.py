@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from medscrub.detectors.text.decision import Matcher, Word, is_sure_text, is_text
+from medscrub.detectors.text.decision import Matcher, Word, is_sure_text, is_text, label_values
 from medscrub.detectors.text.proposal import bands
 from medscrub.detectors.text.reading import (
     Task,
@@ -21,6 +21,7 @@ from medscrub.detectors.text.reading import (
     scale_for,
 )
 from medscrub.hints import PhiHints
+from medscrub.model import Region
 
 _SERIF_ITALIC = "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf"
 
@@ -225,3 +226,22 @@ def test_making_a_crop_dark_on_white_leaves_the_crop_unchanged() -> None:
     blank[:, 30:] = True
     dark_on_white(planes, blank, 8.0)
     assert np.array_equal(planes, before)
+
+
+def _line(y0: int, x0: int, x1: int, phi: bool) -> Region:
+    return Region(y0, x0, y0 + 30, x1, kind="text", detector="tesseract", phi=phi)
+
+
+def test_the_first_line_along_a_bare_labels_row_is_its_value() -> None:
+    """Only the nearest line to the label's right on its row, within 15 line heights of
+    the label's start, becomes PHI; lines on other rows, behind the label or further
+    along stay as they were."""
+    label = _line(100, 50, 200, True)
+    value, next_field = _line(102, 300, 500, False), _line(100, 520, 600, False)
+    below, behind, far = _line(160, 300, 500, False), _line(100, 0, 40, False), \
+        _line(300, 560, 700, False)
+    far_label = _line(300, 50, 200, True)
+    found = label_values([(label, True), (value, False), (next_field, False), (below, False),
+                          (behind, False), (far_label, True), (far, False)])
+    assert [r.phi for r in found] == [True, True, False, False, False, True, False]
+    assert label_values([(label, False), (value, False)])[1].phi is False  # not a bare label

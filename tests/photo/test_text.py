@@ -71,3 +71,36 @@ def test_a_photo_with_no_text_is_not_touched_in_all_text_mode(tmp_path: Path) ->
     photo = np.asarray(Image.fromarray(wound).resize((1200, 675), Image.Resampling.BICUBIC))
     cleaned = Pipeline(Profile.preset("share")).redact_photo_bytes(_png(photo))
     assert [r for r in cleaned.regions if r.kind == "text"] == []
+
+
+def _scanned_form() -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
+    """A scanned requisition form: labels in a column, each value written further along its
+    row on a rule; returns the page and each value's box (x0, y0, x1, y1)."""
+    page = Image.new("L", (1000, 620), 250)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf",
+                              26)
+    values = []
+    for i, (label, value) in enumerate((("Name:", "Jane Q. Doe"), ("MRN:", "4821337"),
+                                        ("Exam:", "CT chest with contrast"))):
+        y = 120 + 90 * i
+        draw.text((60, y), label, font=font, fill=20)
+        draw.line((240, y + 32, 900, y + 32), fill=60, width=2)
+        draw.text((260, y), value, font=font, fill=30)
+        values.append((value, draw.textbbox((260, y), value, font=font)))
+    rng = np.random.default_rng(5)
+    noisy = np.asarray(page, dtype=np.float64) + rng.normal(0, 5, (620, 1000))
+    return np.clip(noisy, 0, 255).astype(np.uint8), values
+
+
+def test_a_value_written_along_the_row_of_a_form_label_is_redacted() -> None:
+    """On a form the value starts well past its label ("Name:" ... "Jane Q. Doe"), read as
+    a line of its own that names nobody by itself: it is the label's value, so it goes.
+    A field whose label identifies nothing ("Exam:") keeps its value."""
+    page, values = _scanned_form()
+    cleaned = Pipeline(Profile(options=frozenset({"clean_pixel_data"}))).redact_photo_bytes(
+        _png(page))
+    out = np.asarray(Image.open(io.BytesIO(cleaned.data)).convert("L"))
+    gone = {value: bool((out[y0:y1, x0:x1] < 8).mean() > 0.9)
+            for value, (x0, y0, x1, y1) in values}
+    assert gone == {"Jane Q. Doe": True, "4821337": True, "CT chest with contrast": False}

@@ -27,8 +27,10 @@ from medscrub.detectors.ocr import ocr_missing
 from medscrub.detectors.text.decision import (
     Matcher,
     Word,
+    is_bare_label,
     is_sure_text,
     is_text,
+    label_values,
     region,
     runs,
 )
@@ -100,10 +102,11 @@ class TextDetector:
         # Overlay lines first: their crops are clean. Where the other candidates read
         # those lines again, a PHI run covers only its own words, not its whole
         # candidate, which can stretch over the anatomy beside the line.
-        found = self._decided([b for b in look.candidates if b.extreme], look, context,
+        first = self._decided([b for b in look.candidates if b.extreme], look, context,
                               matcher, look.taken)
-        found += self._decided([b for b in look.candidates if not b.extreme], look, context,
-                               matcher, look.taken + context.redacted(found))
+        known = look.taken + context.redacted([r for r, _ in first])
+        found = label_values(first + self._decided(
+            [b for b in look.candidates if not b.extreme], look, context, matcher, known))
         taken = context.redacted(found)
         if taken:  # a look again is a later look only if these pixels changed alone
             look.taken += taken
@@ -131,8 +134,9 @@ class TextDetector:
         return self._last
 
     def _decided(self, candidates: list[Box], look: _Look, context: Context,
-                 matcher: Matcher, known: list[Region]) -> list[Region]:
-        """Read `candidates` and decide what they hold, beside the lines `known` to go.
+                 matcher: Matcher, known: list[Region]) -> list[tuple[Region, bool]]:
+        """Read `candidates` and decide what they hold, beside the lines `known` to go:
+        regions, each with whether it is a bare identifier label's.
 
         What earlier looks redacted is blanked in the crops (its fill's edges are not
         strokes). Candidates mostly under `known` are not read; a run that reaches
@@ -150,7 +154,7 @@ class TextDetector:
                   candidates[i].glyph_height()) for i, shown in crops.items()])
         found = {i: self._regions(words.get(i, []), candidates[i], look, context, matcher,
                                   known) for i in crops}
-        redacted = context.redacted([r for regions in found.values() for r in regions])
+        redacted = context.redacted([r for regions in found.values() for r, _ in regions])
         again = [i for i, shown in crops.items()
                  if len(shown) > 1 and _share_under(_inked(candidates[i]), redacted) < _COVERED]
         more = self._read_remembered(
@@ -162,8 +166,9 @@ class TextDetector:
         return [r for i in crops for r in found[i]]
 
     def _regions(self, words: list[list[Word]], box: Box, look: _Look, context: Context,
-                 matcher: Matcher, known: list[Region]) -> list[Region]:
-        """The regions of what candidate `box`'s crops read (`words`, a list per crop)."""
+                 matcher: Matcher, known: list[Region]) -> list[tuple[Region, bool]]:
+        """The regions of what candidate `box`'s crops read (`words`, a list per crop),
+        each with whether it is a level bare identifier label's."""
         lines = [r for crop_words in words for r in runs(crop_words)
                  if is_text(r) or matcher.names_hint(r)]
         # A long word read with no confidence, and a label read one letter wrong, count
@@ -177,14 +182,14 @@ class TextDetector:
             decided = [([w for r in lines for w in r], True)] if lines else []
         else:
             decided = [(r, matcher.is_phi(r, misread_labels=overlay)) for r in lines]
-        regions: list[Region] = []
+        regions: list[tuple[Region, bool]] = []
         for run, phi in decided:
             found = region(run, box, look.ink.shape, phi, self.name)
             if _share_under(found, known) > 0:
                 found = region(run, box, look.ink.shape, phi, self.name, whole_line=False)
                 if _share_under(found, known) >= _COVERED:
                     continue
-            regions.append(found)
+            regions.append((found, phi and not (box.turns or box.tilt) and is_bare_label(run)))
         return regions
 
     def _read_remembered(

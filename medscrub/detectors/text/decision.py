@@ -15,7 +15,7 @@ detector: it is not stored, logged or returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,7 +24,8 @@ from medscrub.detectors.text.proposal import PAD, Box
 from medscrub.hints import PhiHints
 from medscrub.model import Region
 
-__all__ = ["Matcher", "Word", "is_sure_text", "is_text", "reads_text", "region", "runs"]
+__all__ = ["Matcher", "Word", "is_bare_label", "is_sure_text", "is_text", "label_values",
+           "reads_text", "region", "runs"]
 
 _MIN_CONFIDENCE = 30.0  # a run is text when a word is read with more (0..100),
 _MIN_SHORT_CONFIDENCE = 10.0  # or when it has this and _MIN_CHARS alphanumerics
@@ -38,6 +39,8 @@ _ONE_LINE = 1.6  # a box at most this many run heights tall holds one line
 _MARGIN = 2  # pixels added around a reported run
 _MARK = 2  # alphanumerics of a run that covers only its own glyphs (a mark, not a line)
 _VALUE_REACH = 5.0  # line heights a bare identifier label's region reaches to its right
+_VALUE_SEARCH = 15.0  # line heights from a bare label's start within which the first line
+# to its right on its row is its value (a form's field)
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
 _MIN_HINT = 3  # shortest hint token compared
@@ -181,7 +184,7 @@ def region(run: list[Word], box: Box, shape: tuple[int, int], phi: bool,
         x0, x1 = min(x0, start), max(x1, end)  # dilation or the reading padding
         if box.y1 - box.y0 <= _ONE_LINE * (y1 - y0) + 2 * PAD:
             y0, y1 = min(y0, top), max(y1, bottom)
-        if not (box.turns or box.tilt) and _is_bare_label(run):
+        if not (box.turns or box.tilt) and is_bare_label(run):
             x1 = max(x1, box.x0 + max(w.x1 for w in run) + _VALUE_REACH * (y1 - y0))
     return Region(
         y0=max(0, int(np.floor(y0)) - _MARGIN),
@@ -280,11 +283,28 @@ def _is_label(token: str) -> bool:
         for label in _LABELS)
 
 
-def _is_bare_label(run: list[Word]) -> bool:
+def is_bare_label(run: list[Word]) -> bool:
     """Whether every word of a run is an identifier label (or one misread by a letter):
     a label read without its value."""
     tokens = [t for w in run for t in re.split(r"[^0-9A-Za-z|]+", w.text) if t]
     return bool(tokens) and all(_is_label(t) or _is_misread_label(t) for t in tokens)
+
+
+def label_values(found: list[tuple[Region, bool]]) -> list[Region]:
+    """`found` regions, each with whether it is a bare label's, with the value of every
+    bare label made PHI: the first region to the label's right on its row, within
+    :data:`_VALUE_SEARCH` line heights of its start, read as no identifier ("Name:" on a
+    form, "Jane Q. Doe" read as a line of its own further along its row)."""
+    regions = [r for r, _ in found]
+    values: set[int] = set()
+    for label in (r for r, bare in found if bare):
+        height = label.y1 - label.y0
+        on_row = [(r.x0, i) for i, r in enumerate(regions)
+                  if not r.phi and label.x0 < r.x0 <= label.x0 + _VALUE_SEARCH * height
+                  and min(r.y1, label.y1) - max(r.y0, label.y0) >= 0.5 * min(height, r.y1 - r.y0)]
+        if on_row:
+            values.add(min(on_row)[1])
+    return [replace(r, phi=True) if i in values else r for i, r in enumerate(regions)]
 
 
 def _is_misread_label(token: str) -> bool:
