@@ -245,3 +245,18 @@ def test_the_first_line_along_a_bare_labels_row_is_its_value() -> None:
                           (behind, False), (far_label, True), (far, False)])
     assert [r.phi for r in found] == [True, True, False, False, False, True, False]
     assert label_values([(label, False), (value, False)])[1].phi is False  # not a bare label
+
+
+@pytest.mark.parametrize("text", ["077Y F", "O77Y F", "039Y", "45 yo", "45 yrs", "Dec 18",
+                                  "18-DEC", "Sept. 4", "Que) Dec 18"])
+def test_an_age_or_a_month_and_day_without_its_label_is_phi(matcher: Matcher, text: str) -> None:
+    """A vendor's age/sex field ("077Y F", no label) and a date whose year was misread
+    ("Que) Dec 18" for "2009 Dec 18") still identify."""
+    assert matcher.is_phi(_run(*((word, 90.0) for word in text.split())))
+
+
+@pytest.mark.parametrize("text", ["kVp 120 mAs 5", "TR 520 TE 14", "3D", "10 D", "DEC 5.0",
+                                  "Decimal 18", "MARK 1", "Septal 3", "100 mm"])
+def test_numbers_beside_units_and_month_like_words_are_kept(matcher: Matcher,
+                                                            text: str) -> None:
+    assert not matcher.is_phi(_run(*((word, 90.0) for word in text.split())))
