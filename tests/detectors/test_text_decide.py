@@ -184,6 +184,20 @@ def test_a_sparse_line_beside_a_dense_one_is_cut_as_its_own_line() -> None:
     assert cut == [[0, 0, 9, 80], [19, 10, 28, 30]]
 
 
+def test_a_sparse_line_between_dense_ones_with_empty_rows_around_it_is_a_line() -> None:
+    """Overlay lines stacked with empty rows between them: a short "Sex: M" line between a
+    dense birth-date line and a denser institution line, within the rows where the
+    busiest line is sought, has under that share of its strokes: the empty rows still
+    part it as a line of its own (it was lost, and its text left)."""
+    strokes = np.zeros((40, 200), bool)
+    strokes[0:9, :90] = True  # "DOB: 12.08.1979": 90 a row
+    strokes[13:22, 0:30] = True  # "Sex: M": 30 a row, under 0.35 of the lines beside it
+    strokes[26:35, :160] = True  # "PLACEHOLDER UNIV HOSPITAL": 160 a row
+    labels = np.ones(strokes.shape, np.int32)
+    cut = bands(strokes, labels, 1, 0, 0, 40, 200).tolist()
+    assert cut == [[0, 0, 9, 90], [13, 0, 22, 30], [26, 0, 35, 160]]
+
+
 def test_doubtful_glyph_heights_get_a_second_scale() -> None:
     crop = (np.full((32, 200, 1), 128, np.uint8), None)
     specks = rescaled(Task(0, crop, scale_for(4.0), 4.0))  # specks taken for glyphs

@@ -49,6 +49,7 @@ _MIN_DENSITY = 0.12  # stroke pixels / box area
 _MAX_SPLITS = 64  # components cut into lines, per image (largest first)
 _CUT_FRACTION = 0.35  # rows with fewer strokes (of the busiest row near them) part lines
 _CUT_SPAN = 21  # rows around a row among which the busiest is taken
+_GAP_FRACTION = 0.05  # rows with at most this fraction of that busiest row's strokes are gaps
 MIN_GLYPH = 4  # smallest stroke component counted as a glyph (height and pixels)
 _SAME_LINE = 0.6  # shared rows (fraction of the lower box) of boxes on one line
 _LINE_GAP = 1.0  # widest gap (line heights) inside a line
@@ -572,7 +573,15 @@ def bands(
     part = strokes[y : y + h, x : x + w] & (labels[y : y + h, x : x + w] == label)
     profile = part.sum(axis=1).astype(np.float32)
     busiest = cv2.dilate(profile[:, np.newaxis], np.ones((_CUT_SPAN, 1), np.uint8))[:, 0]
-    full = profile > _CUT_FRACTION * busiest
+    # Rows (nearly) empty part lines whatever their neighbours; between such gaps, the
+    # busiest row is taken within the stretch only, so that a sparse line ("Sex: M")
+    # between dense ones, with gaps around it, is not taken for a gap itself.
+    gaps = profile <= _GAP_FRACTION * busiest
+    stretch = np.cumsum(gaps)
+    for index in np.unique(stretch[~gaps]):
+        rows = (stretch == index) & ~gaps
+        busiest[rows] = np.minimum(busiest[rows], profile[rows].max())
+    full = ~gaps & (profile > _CUT_FRACTION * busiest)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], full.view(np.int8), [0]])))
     out = []
     for top, bottom in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
