@@ -23,6 +23,11 @@ identifier by how it is written, whatever file it is in:
     a person's name after a title (Dr J. Smith, Mrs O'Brien) or a label
     (Patient: ..., Name: ..., Ref: ...), and caret-separated names (DOE^JANE).
 
+Two forms identify in a short field (a burned-in overlay line) but are too loose for
+prose, so only :func:`holds_field_identifier` looks for them: an age as overlays write
+it (DICOM's "039Y", "45 yo") and a month with its day ("Dec 18", what is left of a date
+whose year was misread).
+
 The file's own identifiers (its patient's name, ID, birth date) are found by
 :class:`medscrub.hints.PhiHints`, which adds them to these forms.
 """
@@ -32,12 +37,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Span", "find", "holds_identifier", "kinds_in", "scrub"]
+__all__ = ["Span", "find", "holds_field_identifier", "holds_identifier", "kinds_in", "scrub"]
 
 _B = r"(?<![A-Za-z0-9])"  # no letter or digit before
 _E = r"(?![A-Za-z0-9])"  # no letter or digit after
 _MONTH = (r"(?:JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?"
           r"|SEP(?:T(?:EMBER)?)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)\.?")
+_FIELD_FORMS = (  # identifiers in a short field only (see the module's text)
+    re.compile(r"(?<![A-Za-z0-9.])(?:\d{3}\s?[DWMY]|\d{1,3}\s?(?:Y|YO|YRS?|YEARS?))"
+               rf"{_E}", re.IGNORECASE),  # "039Y", "077Y F", "45 yo", "45 yrs"
+    re.compile(rf"{_B}(?:{_MONTH}[\s-]?[0-3]?\d|[0-3]?\d[\s-]?{_MONTH})"
+               r"(?![A-Za-z0-9]|\.\d)", re.IGNORECASE),  # "Dec 18", "18-DEC"
+)
 _NUMERIC_DATE = re.compile(  # the three parts are checked in _plausible_date (OCR may space them)
     rf"{_B}(\d{{1,4}}) ?[./-] ?(\d{{1,2}}) ?[./-] ?(\d{{1,4}}){_E}")
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE"
@@ -129,6 +140,12 @@ def holds_identifier(text: str) -> bool:
     return bool(_MAYBE.search(text)) and (
         any(_plausible_date(m) for m in _NUMERIC_DATE.finditer(text))
         or any(pattern.search(text) for _kind, pattern in _FORMS))
+
+
+def holds_field_identifier(text: str) -> bool:
+    """Whether `text`, a short field such as an overlay line, holds an age or a month with
+    its day (forms too loose to look for in prose)."""
+    return any(pattern.search(text) for pattern in _FIELD_FORMS)
 
 
 def kinds_in(text: str, also: re.Pattern[str] | None = None) -> frozenset[str]:

@@ -58,3 +58,11 @@ def test_hints_add_the_files_own_values_in_any_spelling() -> None:
         assert count and "seen" in cleaned
         for part in ("quixote", "zebulon", "482", "1337"):
             assert part not in cleaned.lower(), (text, cleaned)
+
+
+@pytest.mark.parametrize("text", ["077Y F", "45 yo", "Dec 18", "18-DEC"])
+def test_ages_and_month_days_are_field_identifiers_only(text: str) -> None:
+    """Found in a short field (an overlay line), left alone in prose ("a 10 year follow-up"
+    is not an age to scrub from a comment)."""
+    assert recognizers.holds_field_identifier(text)
+    assert not recognizers.holds_identifier(text)

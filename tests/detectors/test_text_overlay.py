@@ -163,3 +163,17 @@ def test_an_overlay_line_read_as_phi_from_its_mask_is_not_read_again(
     assert masks == 2 and ramps == 0
     masks, ramps = _overlay_crops_read(monkeypatch, "kVp 120 mAs 5")
     assert masks == 2 and ramps == 4
+
+
+@needs_tesseract
+def test_an_age_and_sex_field_without_a_label_is_redacted() -> None:
+    """A vendor's "077Y F" field (age and sex, no label) on an outlined overlay line over
+    noise: redacted in phi mode; "kVp 120 mAs 5" beside it in the same style is kept."""
+    for text, redacted in (("077Y F", True), ("kVp 120 mAs 5", False)):
+        frames, (y0, x0, y1, x1) = _overlay_image(outline=True, text=text)
+        regions = TextDetector().detect(frames, Context(bits_stored=10, mode="phi"))
+        covered = np.zeros(frames.shape[1:3], bool)
+        for r in regions:
+            if r.phi:
+                covered[r.y0 : r.y1, r.x0 : r.x1] = True
+        assert bool(covered[y0:y1, x0:x1].mean() >= 0.9) is redacted, text

@@ -43,16 +43,6 @@ _VALUE_SEARCH = 15.0  # line heights from a bare label's start within which the 
 # to its right on its row is its value (a form's field)
 _SPLIT_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")  # "MRN8823 1907": an ID the OCR split
 _CONFUSIONS = str.maketrans("OILSBZ|", "0115821")
-#: An age as overlays write it, with or without its label: DICOM's "039Y" (three digits and
-#: a unit), or years "45Y", "45 yo", "45 yrs" ("077Y F" is a vendor's age/sex field).
-_AGE = re.compile(r"(?<![A-Za-z0-9.])(?:\d{3}\s?[DWMY]|\d{1,3}\s?(?:Y|YO|YRS?|YEARS?))"
-                  r"(?![A-Za-z0-9])", re.IGNORECASE)
-_MONTH = (r"(?:JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|JULY?|AUG(?:UST)?"
-          r"|SEP(?:T(?:EMBER)?)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)\.?")
-#: A month and day without the year ("Dec 18", "18-DEC"): a date element, and what is left
-#: of a date whose year was misread.
-_MONTH_DAY = re.compile(rf"(?<![A-Za-z0-9])(?:{_MONTH}[\s-]?[0-3]?\d|[0-3]?\d[\s-]?{_MONTH})"
-                        r"(?![A-Za-z0-9]|\.\d)", re.IGNORECASE)
 _MIN_HINT = 3  # shortest hint token compared
 _TELLING_HINT = 6  # a hint token this long, read at any confidence, makes a run PHI
 _PLACE_WORDS = frozenset(
@@ -260,7 +250,7 @@ class Matcher:
         text = _digits(raw)
         if any(recognizers.holds_identifier(t) for t in (raw, text, _SPLIT_DIGITS.sub("", text))):
             return True
-        if _AGE.search(text) or _MONTH_DAY.search(raw):
+        if recognizers.holds_field_identifier(text):  # an age, a month and day ("077Y F")
             return True
         return self._has_token(_fold(text), _MIN_HINT)
 
